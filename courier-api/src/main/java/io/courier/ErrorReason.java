@@ -28,6 +28,8 @@ public enum ErrorReason {
   SHUTTING_DOWN(Status.Code.UNAVAILABLE, true),
   /** No connection could be made to the endpoint. */
   CONNECT_FAILED(Status.Code.UNAVAILABLE, true),
+  /** The connection closed before the request was written: the call did not run. */
+  NOT_SENT(Status.Code.UNAVAILABLE, true),
   /** The connection closed before the answer came; the call may or may not have run. */
   CONNECTION_CLOSED(Status.Code.UNAVAILABLE, false),
   /** The deadline passed. */

@@ -1,0 +1,400 @@
+package io.courier.server;
+
+import io.courier.core.ServiceDescriptor;
+import io.courier.internal.codec.AllowList;
+import io.courier.internal.codec.Serializers;
+import io.courier.internal.protocol.FrameLimits;
+import io.courier.internal.server.DispatchTable;
+import io.courier.internal.server.ServerMethod;
+import io.courier.spi.Serializer;
+import io.courier.spi.SerializerConfig;
+import io.courier.spi.SerializerProvider;
+import io.courier.transport.netty.Executors2;
+import io.courier.transport.netty.NettyServer;
+import io.courier.transport.netty.ServerConfig;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.stream.Collectors;
+
+/**
+ * Serves implementations of service interfaces over Courier's binary protocol on TCP.
+ *
+ * <pre>{@code
+ * CourierServer server = CourierServer.builder()
+ *     .port(9000)
+ *     .service(Calculator.class, new CalculatorImpl())
+ *     .build()
+ *     .start();
+ * ...
+ * server.close();   // GOAWAY, drain in-flight calls, then close
+ * }</pre>
+ *
+ * <p>Thread-safe.
+ */
+public final class CourierServer implements AutoCloseable {
+
+  private final Builder config;
+  private final List<ServiceDescriptor> services;
+  private final NettyServer server;
+  private final ExecutorService ownedExecutor;
+
+  private CourierServer(Builder b) {
+    this.config = b;
+    ExecutorService owned = null;
+    Executor executor = b.executor;
+    if (executor == null) {
+      owned = b.virtualThreads ? Executors2.newVirtualThreadExecutor()
+          : Executors2.newBoundedPool("courier-server", b.maxThreads, b.queueCapacity);
+      executor = owned;
+    }
+    this.ownedExecutor = owned;
+    List<ServiceDescriptor> descriptors = new ArrayList<>();
+    List<ServerMethod> methods = new ArrayList<>();
+    for (Map.Entry<Class<?>, Registration> e : b.services.entrySet()) {
+      ServiceDescriptor sd = ServiceDescriptor.of(e.getKey());
+      descriptors.add(sd);
+      Registration r = e.getValue();
+      SerializerConfig sc = SerializerConfig.builder()
+          .allow(AllowList.reachable(List.of(sd), b.allowedTypes))
+          .classLoader(e.getKey().getClassLoader() != null ? e.getKey().getClassLoader()
+              : ClassLoader.getSystemClassLoader())
+          .build();
+      List<SerializerProvider> providers = new ArrayList<>();
+      List<Serializer> serializers = new ArrayList<>();
+      for (String name : r.serializers != null ? r.serializers : b.serializers) {
+        SerializerProvider p = Serializers.byName(name);
+        providers.add(p);
+        serializers.add(p.create(sc));
+      }
+      for (var md : sd.methods()) {
+        methods.add(new ServerMethod(md, r.implementation, providers, serializers,
+            md.isNonBlocking() ? null : executor));
+      }
+    }
+    DispatchTable table = new DispatchTable(methods);
+    this.services = List.copyOf(descriptors);
+    ServerConfig sc = new ServerConfig(new FrameLimits(b.maxFrameBytes, b.maxMetadataBytes),
+        b.maxConcurrentCallsPerConnection, b.frameTimeout.toMillis(), b.idleTimeout.toMillis(),
+        b.maxTimeout.toMillis(), b.sendRemoteStack, b.compressionThreshold, b.maxPingsPerSecond);
+    String names = descriptors.stream().map(ServiceDescriptor::name)
+        .collect(Collectors.joining(", "));
+    this.server = new NettyServer(b.host, b.port, b.ioThreads, table, sc, names);
+  }
+
+  /** A new builder. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Binds the port and starts serving.
+   *
+   * @return this
+   * @throws IllegalStateException when the port cannot be bound
+   */
+  public CourierServer start() {
+    server.start();
+    return this;
+  }
+
+  /** The port bound (useful with {@code port(0)}); -1 before {@link #start()}. */
+  public int port() {
+    return server.port();
+  }
+
+  /** The services served, with their method tables. */
+  public List<ServiceDescriptor> services() {
+    return services;
+  }
+
+  /** Every served method with its call ID and types, as text. */
+  public String describe() {
+    return services.stream().map(ServiceDescriptor::describe).collect(Collectors.joining());
+  }
+
+  /** Calls in flight right now, on all connections. */
+  public int inFlightCalls() {
+    return server.inFlight();
+  }
+
+  /**
+   * Begins a graceful shutdown: stops accepting connections, sends GOAWAY on every connection and
+   * refuses new calls with UNAVAILABLE (SHUTTING_DOWN, retryable). Calls in flight go on. Returns
+   * at once; see {@link #awaitTermination(Duration)}.
+   */
+  public void shutdown() {
+    server.shutdown();
+  }
+
+  /**
+   * Waits up to {@code timeout} for calls in flight to finish after {@link #shutdown()}, then
+   * closes every connection and releases the threads.
+   *
+   * @return whether every call finished in time
+   */
+  public boolean awaitTermination(Duration timeout) throws InterruptedException {
+    boolean drained = server.awaitDrained(timeout);
+    server.closeAll();
+    if (ownedExecutor != null) {
+      ownedExecutor.shutdownNow();
+    }
+    return drained;
+  }
+
+  /** {@link #shutdown()}, then {@link #awaitTermination} with the configured drain timeout. */
+  @Override
+  public void close() {
+    shutdown();
+    try {
+      awaitTermination(config.drainTimeout);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      server.closeAll();
+    }
+  }
+
+  private record Registration(Object implementation, List<String> serializers) {}
+
+  /** Builds a {@link CourierServer}. Not thread-safe. */
+  public static final class Builder {
+    private String host = "0.0.0.0";
+    private int port = 0;
+    private final Map<Class<?>, Registration> services = new LinkedHashMap<>();
+    private List<String> serializers;
+    private final Set<Class<?>> allowedTypes = new LinkedHashSet<>();
+    private Executor executor;
+    private boolean virtualThreads;
+    private int maxThreads = 200;
+    private int queueCapacity = 1024;
+    private int ioThreads = 0;
+    private int maxFrameBytes = FrameLimits.DEFAULT.maxBodyBytes();
+    private int maxMetadataBytes = FrameLimits.DEFAULT.maxMetadataBytes();
+    private int maxConcurrentCallsPerConnection = 10_000;
+    private Duration frameTimeout = Duration.ofSeconds(10);
+    private Duration idleTimeout = Duration.ofSeconds(60);
+    private Duration maxTimeout = Duration.ZERO;
+    private Duration drainTimeout = Duration.ofSeconds(10);
+    private boolean sendRemoteStack;
+    private int compressionThreshold = 1024;
+    private int maxPingsPerSecond = 10;
+
+    private Builder() {}
+
+    /** The address to bind; default {@code 0.0.0.0} (all interfaces). */
+    public Builder host(String host) {
+      this.host = Objects.requireNonNull(host, "host");
+      return this;
+    }
+
+    /** The port to bind; default 0 (any free port, see {@link CourierServer#port()}). */
+    public Builder port(int port) {
+      if (port < 0 || port > 65535) {
+        throw new IllegalArgumentException("port: " + port + " (expected: 0 to 65535)");
+      }
+      this.port = port;
+      return this;
+    }
+
+    /** Serves {@code implementation} as {@code type}, with the server's serializers. */
+    public <T> Builder service(Class<T> type, T implementation) {
+      return register(type, implementation, null);
+    }
+
+    /**
+     * Serves {@code implementation} as {@code type}, accepting only the named serializers (for
+     * example {@code "fory", "json"}). A request in any other format is refused before its body
+     * is read.
+     */
+    public <T> Builder service(Class<T> type, T implementation, String... serializers) {
+      if (serializers.length == 0) {
+        throw new IllegalArgumentException("serializers: none (expected: at least one)");
+      }
+      return register(type, implementation, List.of(serializers));
+    }
+
+    private Builder register(Class<?> type, Object implementation, List<String> names) {
+      Objects.requireNonNull(type, "type");
+      Objects.requireNonNull(implementation, "implementation");
+      if (!type.isInstance(implementation)) {
+        throw new IllegalArgumentException("implementation: " + implementation.getClass().getName()
+            + " (expected: an instance of " + type.getName() + ")");
+      }
+      ServiceDescriptor.of(type); // validates now, with a clear message
+      if (names != null) {
+        names.forEach(Serializers::byName);
+      }
+      if (services.putIfAbsent(type, new Registration(implementation, names)) != null) {
+        throw new IllegalArgumentException("service " + type.getName() + " is already registered");
+      }
+      return this;
+    }
+
+    /** The serializers services accept unless they say otherwise; default {@code fory}. */
+    public Builder serializers(String... names) {
+      for (String n : names) {
+        Serializers.byName(n);
+      }
+      this.serializers = List.of(names);
+      return this;
+    }
+
+    /**
+     * Allows classes that are not reachable from the service interfaces' declared types (for
+     * example implementations of an interface-typed field) to be decoded.
+     */
+    public Builder allowTypes(Class<?>... types) {
+      for (Class<?> t : types) {
+        allowedTypes.add(Objects.requireNonNull(t, "type"));
+      }
+      return this;
+    }
+
+    /**
+     * Runs service methods on the given executor (the server does not shut it down). Default: a
+     * bounded pool of {@link #maxThreads} threads.
+     */
+    public Builder executor(Executor executor) {
+      this.executor = Objects.requireNonNull(executor, "executor");
+      return this;
+    }
+
+    /**
+     * Runs each call on its own virtual thread.
+     *
+     * @throws UnsupportedOperationException on a runtime without virtual threads (before Java 21)
+     */
+    public Builder virtualThreads() {
+      if (!Executors2.virtualThreadsAvailable()) {
+        throw new UnsupportedOperationException(
+            "virtual threads need Java 21 or later; this is " + Runtime.version());
+      }
+      this.virtualThreads = true;
+      return this;
+    }
+
+    /** Threads of the default bounded pool; default 200. */
+    public Builder maxThreads(int maxThreads) {
+      this.maxThreads = positive("maxThreads", maxThreads);
+      return this;
+    }
+
+    /** Calls that may wait for a thread of the default pool; default 1024. */
+    public Builder queueCapacity(int queueCapacity) {
+      this.queueCapacity = positive("queueCapacity", queueCapacity);
+      return this;
+    }
+
+    /** Event loop threads; default 0, meaning twice the number of cores. */
+    public Builder ioThreads(int ioThreads) {
+      if (ioThreads < 0) {
+        throw new IllegalArgumentException("ioThreads: " + ioThreads + " (expected: >= 0)");
+      }
+      this.ioThreads = ioThreads;
+      return this;
+    }
+
+    /** Largest frame body accepted; default 16 MiB. */
+    public Builder maxFrameBytes(int maxFrameBytes) {
+      this.maxFrameBytes = positive("maxFrameBytes", maxFrameBytes);
+      return this;
+    }
+
+    /** Largest metadata block accepted; default 8 KiB, at most 65535. */
+    public Builder maxMetadataBytes(int maxMetadataBytes) {
+      if (maxMetadataBytes < 0 || maxMetadataBytes > 0xFFFF) {
+        throw new IllegalArgumentException(
+            "maxMetadataBytes: " + maxMetadataBytes + " (expected: 0 to 65535)");
+      }
+      this.maxMetadataBytes = maxMetadataBytes;
+      return this;
+    }
+
+    /** Calls in flight on one connection before more are refused (OVERLOADED); default 10000. */
+    public Builder maxConcurrentCallsPerConnection(int max) {
+      this.maxConcurrentCallsPerConnection = positive("maxConcurrentCallsPerConnection", max);
+      return this;
+    }
+
+    /**
+     * Closes a connection that sends no complete frame within this time of connecting, or leaves
+     * a frame unfinished this long (slow-loris); default 10 s; zero disables.
+     */
+    public Builder frameTimeout(Duration timeout) {
+      this.frameTimeout = nonNegative("frameTimeout", timeout);
+      return this;
+    }
+
+    /** Closes a connection that sends nothing, not even heartbeats, this long; default 60 s. */
+    public Builder idleTimeout(Duration timeout) {
+      this.idleTimeout = nonNegative("idleTimeout", timeout);
+      return this;
+    }
+
+    /** Longest deadline a call may ask for (longer ones are clamped); default zero, no limit. */
+    public Builder maxTimeout(Duration timeout) {
+      this.maxTimeout = nonNegative("maxTimeout", timeout);
+      return this;
+    }
+
+    /** How long {@link CourierServer#close()} lets calls in flight finish; default 10 s. */
+    public Builder drainTimeout(Duration timeout) {
+      this.drainTimeout = nonNegative("drainTimeout", timeout);
+      return this;
+    }
+
+    /** Whether error answers carry the server's stack trace; default false. */
+    public Builder sendRemoteStack(boolean send) {
+      this.sendRemoteStack = send;
+      return this;
+    }
+
+    /**
+     * Answers at least this large are compressed, with the compressor the request used;
+     * default 1024 bytes.
+     */
+    public Builder compressionThreshold(int bytes) {
+      this.compressionThreshold = positive("compressionThreshold", bytes);
+      return this;
+    }
+
+    /** Heartbeats a client may send per second before it is disconnected; default 10. */
+    public Builder maxPingsPerSecond(int max) {
+      this.maxPingsPerSecond = positive("maxPingsPerSecond", max);
+      return this;
+    }
+
+    /** Builds the server (not started). */
+    public CourierServer build() {
+      if (services.isEmpty()) {
+        throw new IllegalStateException("no service registered: call service(type, impl) first");
+      }
+      if (serializers == null) {
+        serializers = List.of(Serializers.defaultName());
+      }
+      return new CourierServer(this);
+    }
+
+    private static int positive(String name, int v) {
+      if (v <= 0) {
+        throw new IllegalArgumentException(name + ": " + v + " (expected: > 0)");
+      }
+      return v;
+    }
+
+    private static Duration nonNegative(String name, Duration d) {
+      Objects.requireNonNull(d, name);
+      if (d.isNegative()) {
+        throw new IllegalArgumentException(name + ": " + d + " (expected: >= 0)");
+      }
+      return d;
+    }
+  }
+}

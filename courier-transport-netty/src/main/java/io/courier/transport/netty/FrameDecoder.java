@@ -1,0 +1,118 @@
+package io.courier.transport.netty;
+
+import io.courier.internal.protocol.FrameCodec;
+import io.courier.internal.protocol.FrameLimits;
+import io.courier.internal.protocol.InboundFrame;
+import io.courier.internal.protocol.ProtocolException;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.ByteToMessageDecoder;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Splits the byte stream into {@link InboundFrame}s. Limits are checked from the fixed header, so
+ * an oversize frame is refused before its body is buffered. On a framing error it stops reading,
+ * discards what it holds and fires a {@link ProtocolViolation} for the connection handler to
+ * answer and close.
+ *
+ * <p>With a non-zero frame timeout it also closes connections that leave a frame unfinished for
+ * that long (slow-loris), and that send no complete frame within that time of connecting.
+ *
+ * <p>One instance per channel (not sharable); runs on the channel's event loop.
+ */
+final class FrameDecoder extends ByteToMessageDecoder {
+
+  /** Fired when the stream is not valid Courier framing. */
+  record ProtocolViolation(ProtocolException cause) {}
+
+  /** Fired when a frame stayed incomplete, or no frame came, for the frame timeout. */
+  record FrameTimeout(String description) {}
+
+  private final FrameLimits limits;
+  private final long frameTimeoutNanos;
+  private boolean failed;
+  private long framesDecoded;
+  private ScheduledFuture<?> partialTimer;
+  private ScheduledFuture<?> firstFrameTimer;
+
+  FrameDecoder(FrameLimits limits, long frameTimeoutMillis) {
+    this.limits = limits;
+    this.frameTimeoutNanos = TimeUnit.MILLISECONDS.toNanos(frameTimeoutMillis);
+  }
+
+  @Override
+  public void channelActive(ChannelHandlerContext ctx) throws Exception {
+    if (frameTimeoutNanos > 0) {
+      firstFrameTimer = ctx.executor().schedule(() -> {
+        if (framesDecoded == 0 && ctx.channel().isActive()) {
+          ctx.fireUserEventTriggered(new FrameTimeout("no complete frame within "
+              + TimeUnit.NANOSECONDS.toMillis(frameTimeoutNanos) + " ms of connecting"));
+        }
+      }, frameTimeoutNanos, TimeUnit.NANOSECONDS);
+    }
+    super.channelActive(ctx);
+  }
+
+  @Override
+  protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+    if (failed) {
+      in.skipBytes(in.readableBytes());
+      return;
+    }
+    InboundFrame frame;
+    try {
+      frame = FrameCodec.decode(in, limits);
+    } catch (ProtocolException e) {
+      failed = true;
+      in.skipBytes(in.readableBytes());
+      ctx.fireUserEventTriggered(new ProtocolViolation(e));
+      return;
+    }
+    if (frame != null) {
+      framesDecoded++;
+      out.add(frame);
+    } else if (frameTimeoutNanos > 0 && in.isReadable() && partialTimer == null) {
+      armPartialTimer(ctx);
+    }
+  }
+
+  private void armPartialTimer(ChannelHandlerContext ctx) {
+    long mark = framesDecoded;
+    partialTimer = ctx.executor().schedule(() -> {
+      partialTimer = null;
+      if (!ctx.channel().isActive() || actualReadableBytes() == 0) {
+        return;
+      }
+      if (framesDecoded == mark) {
+        ctx.fireUserEventTriggered(new FrameTimeout("a frame stayed incomplete for "
+            + TimeUnit.NANOSECONDS.toMillis(frameTimeoutNanos) + " ms"));
+      } else {
+        armPartialTimer(ctx);
+      }
+    }, frameTimeoutNanos, TimeUnit.NANOSECONDS);
+  }
+
+  @Override
+  protected void handlerRemoved0(ChannelHandlerContext ctx) {
+    cancelTimers();
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+    cancelTimers();
+    super.channelInactive(ctx);
+  }
+
+  private void cancelTimers() {
+    if (partialTimer != null) {
+      partialTimer.cancel(false);
+      partialTimer = null;
+    }
+    if (firstFrameTimer != null) {
+      firstFrameTimer.cancel(false);
+      firstFrameTimer = null;
+    }
+  }
+}

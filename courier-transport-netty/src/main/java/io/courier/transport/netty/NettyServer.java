@@ -1,0 +1,132 @@
+package io.courier.transport.netty;
+
+import io.courier.internal.server.DispatchTable;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The Netty side of a {@code CourierServer}: the acceptor, the per-connection pipeline
+ * ({@link FrameDecoder}, an idle timer, {@link ServerConnectionHandler}) and the drain. Internal;
+ * use {@code io.courier.server.CourierServer}.
+ */
+public final class NettyServer {
+
+  private final String host;
+  private final int requestedPort;
+  private final int ioThreads;
+  private final ServerDispatcher dispatcher;
+  private final ChannelGroup channels = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
+  private EventLoopGroup boss;
+  private EventLoopGroup workers;
+  private Channel serverChannel;
+  private volatile int port = -1;
+
+  public NettyServer(String host, int port, int ioThreads, DispatchTable table, ServerConfig config,
+      String serviceNames) {
+    this.host = host;
+    this.requestedPort = port;
+    this.ioThreads = ioThreads;
+    this.dispatcher = new ServerDispatcher(table, config, serviceNames);
+  }
+
+  public synchronized void start() {
+    if (serverChannel != null) {
+      throw new IllegalStateException("server already started on port " + port);
+    }
+    boss = Transports.newGroup(1, "courier-accept");
+    workers = Transports.newGroup(ioThreads, "courier-server-io");
+    ServerConfig c = dispatcher.config;
+    ServerBootstrap b = new ServerBootstrap()
+        .group(boss, workers)
+        .channel(Transports.serverChannel())
+        .option(ChannelOption.SO_BACKLOG, 1024)
+        .option(ChannelOption.SO_REUSEADDR, true)
+        .childOption(ChannelOption.TCP_NODELAY, true)
+        .childOption(ChannelOption.SO_KEEPALIVE, true)
+        .childHandler(new ChannelInitializer<SocketChannel>() {
+          @Override
+          protected void initChannel(SocketChannel ch) {
+            channels.add(ch);
+            ch.pipeline().addLast("frames", new FrameDecoder(c.limits(), c.frameTimeoutMillis()));
+            if (c.idleTimeoutMillis() > 0) {
+              ch.pipeline().addLast("idle",
+                  new IdleStateHandler(c.idleTimeoutMillis(), 0, 0, TimeUnit.MILLISECONDS));
+            }
+            ServerConnectionHandler h = new ServerConnectionHandler(dispatcher);
+            ch.pipeline().addLast("calls", h);
+            if (dispatcher.draining) {
+              ch.eventLoop().execute(h::drain);
+            }
+          }
+        });
+    try {
+      serverChannel = b.bind(host, requestedPort).syncUninterruptibly().channel();
+    } catch (RuntimeException e) {
+      boss.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
+      workers.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
+      throw new IllegalStateException("cannot bind " + host + ":" + requestedPort + ": " + e, e);
+    }
+    port = ((InetSocketAddress) serverChannel.localAddress()).getPort();
+  }
+
+  public int port() {
+    return port;
+  }
+
+  public int inFlight() {
+    return dispatcher.inFlight.get();
+  }
+
+  /** Stops accepting, sends GOAWAY everywhere, refuses new calls. */
+  public synchronized void shutdown() {
+    dispatcher.draining = true;
+    if (serverChannel != null) {
+      serverChannel.close().syncUninterruptibly();
+    }
+    for (Channel ch : channels) {
+      ServerConnectionHandler h = ch.pipeline().get(ServerConnectionHandler.class);
+      if (h != null) {
+        ch.eventLoop().execute(h::drain);
+      }
+    }
+  }
+
+  /** Waits until no call is in flight, or the timeout passes. */
+  public boolean awaitDrained(Duration timeout) throws InterruptedException {
+    long end = System.nanoTime() + timeout.toNanos();
+    while (dispatcher.inFlight.get() > 0) {
+      if (System.nanoTime() - end >= 0) {
+        return false;
+      }
+      Thread.sleep(5);
+    }
+    return true;
+  }
+
+  /** Closes every connection and releases the event loops. */
+  public synchronized void closeAll() {
+    channels.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+    if (boss != null) {
+      boss.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+      workers.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+      boss = null;
+    }
+  }
+
+  /** Counters of refused input, for tests and metrics. */
+  public long[] counters() {
+    return new long[] {dispatcher.protocolErrors.sum(), dispatcher.unsolicitedFrames.sum(),
+        dispatcher.duplicateRequests.sum(), dispatcher.rejectedCalls.sum()};
+  }
+}

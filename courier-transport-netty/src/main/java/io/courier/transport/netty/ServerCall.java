@@ -1,0 +1,186 @@
+package io.courier.transport.netty;
+
+import io.courier.CallContext;
+import io.courier.Deadline;
+import io.courier.ErrorReason;
+import io.courier.RpcException;
+import io.courier.core.MethodDescriptor;
+import io.courier.internal.codec.Bodies;
+import io.courier.internal.codec.Compressors;
+import io.courier.internal.protocol.ErrorBody;
+import io.courier.internal.protocol.Frame;
+import io.courier.internal.protocol.FrameCodec;
+import io.courier.internal.protocol.InboundFrame;
+import io.courier.internal.server.ServerMethod;
+import io.courier.spi.Compressor;
+import io.courier.spi.Serializer;
+import io.netty.buffer.ByteBuf;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+
+/**
+ * One accepted request on the server: decodes the arguments, runs the method under the caller's
+ * deadline and hands the answer to the connection. Runs on the method's executor (or inline on the
+ * event loop for non-blocking methods). Skips the work, and sends nothing, when the caller
+ * cancelled or the deadline passed.
+ */
+final class ServerCall implements Runnable {
+
+  private final ServerConnectionHandler connection;
+  private final ServerMethod method;
+  private final Serializer serializer;
+  private final InboundFrame frame;
+  final int requestId;
+  private final boolean oneWay;
+  private final boolean hasDeadline;
+  private final long deadlineNanos;
+  private final long arrivalNanos;
+  private long startNanos;
+  volatile boolean cancelled;
+
+  ServerCall(ServerConnectionHandler connection, ServerMethod method, Serializer serializer,
+      InboundFrame frame, long timeoutMillis) {
+    this.connection = connection;
+    this.method = method;
+    this.serializer = serializer;
+    this.frame = frame;
+    this.requestId = frame.requestId;
+    this.oneWay = frame.has(Frame.FLAG_ONE_WAY);
+    this.arrivalNanos = frame.arrivalNanos;
+    this.hasDeadline = timeoutMillis > 0;
+    this.deadlineNanos = arrivalNanos + timeoutMillis * 1_000_000L;
+  }
+
+  private boolean expired() {
+    return hasDeadline && System.nanoTime() - deadlineNanos >= 0;
+  }
+
+  @Override
+  public void run() {
+    startNanos = System.nanoTime();
+    if (cancelled || expired()) {
+      frame.release();
+      connection.callDone(this, null);
+      return;
+    }
+    Object[] args;
+    try (InputStream in = Bodies.open(frame.body(), frame.compressorId,
+        connection.config().limits().maxBodyBytes())) {
+      args = serializer.readArguments(method.parameterTypes(), in);
+    } catch (Throwable t) {
+      RpcException e = Bodies.readFailure(t, ErrorReason.BAD_ARGUMENTS,
+          "cannot decode the arguments of " + method.displayName());
+      respondError(e.reason(), e.status().description(), null, null);
+      return;
+    } finally {
+      frame.release();
+    }
+    String mismatch = method.checkArguments(args);
+    if (mismatch != null) {
+      respondError(ErrorReason.BAD_ARGUMENTS, mismatch, null, null);
+      return;
+    }
+    Object result;
+    try (CallContext.Scope ignored =
+        CallContext.replaceDeadline(hasDeadline ? Deadline.atNanoTime(deadlineNanos) : null)) {
+      result = method.invoke(args);
+    } catch (Throwable t) {
+      respondThrowable(t);
+      return;
+    }
+    if (method.descriptor().kind() == MethodDescriptor.Kind.ASYNC) {
+      if (result == null) {
+        respondError(ErrorReason.BAD_RESULT,
+            method.displayName() + " returned null instead of a CompletableFuture", null, null);
+        return;
+      }
+      ((CompletionStage<?>) result).whenComplete((v, t) -> {
+        if (t != null) {
+          respondThrowable(t);
+        } else {
+          respondValue(v);
+        }
+      });
+    } else {
+      respondValue(result);
+    }
+  }
+
+  private void respondValue(Object value) {
+    if (oneWay || cancelled || expired()) {
+      connection.callDone(this, null); // no answer: one-way, or nobody waits for it any more
+      return;
+    }
+    ByteBuf buf = FrameCodec.start(connection.alloc(), 128, Frame.FLAG_RESPONSE,
+        frame.serializerId, 0, 0, requestId, 0, 0);
+    try {
+      Compressor c = frame.compressorId == 0 ? null : Compressors.byId(frame.compressorId);
+      int used = Bodies.write(buf, out -> serializer.writeValue(value,
+          method.descriptor().resultType(), out), c,
+          connection.config().compressionThresholdBytes());
+      if (buf.readableBytes() - Frame.HEADER_LENGTH > connection.config().limits().maxBodyBytes()) {
+        buf.release();
+        buf = null;
+        respondError(ErrorReason.PAYLOAD_TOO_LARGE, "the result of " + method.displayName()
+            + " exceeds the frame limit of " + connection.config().limits().maxBodyBytes()
+            + " bytes", null, null);
+        return;
+      }
+      buf.setByte(Frame.OFF_COMPRESSOR, used);
+      stampTimes(buf);
+      FrameCodec.finish(buf, 0, 0);
+      connection.callDone(this, buf);
+      buf = null;
+    } catch (Throwable t) {
+      if (buf != null) {
+        buf.release();
+        buf = null;
+      }
+      respondError(ErrorReason.BAD_RESULT, "cannot encode the result of " + method.displayName()
+          + ": " + t, null, null);
+    }
+  }
+
+  private void stampTimes(ByteBuf buf) {
+    long now = System.nanoTime();
+    long start = startNanos == 0 ? now : startNanos;
+    buf.setInt(Frame.OFF_WORD_A, (int) Math.min(Integer.MAX_VALUE, (start - arrivalNanos) / 1000));
+    buf.setInt(Frame.OFF_WORD_B, (int) Math.min(Integer.MAX_VALUE, (now - start) / 1000));
+  }
+
+  private void respondThrowable(Throwable t) {
+    while ((t instanceof CompletionException || t instanceof ExecutionException)
+        && t.getCause() != null) {
+      t = t.getCause();
+    }
+    String stack = null;
+    if (connection.config().sendRemoteStack()) {
+      StringWriter sw = new StringWriter();
+      t.printStackTrace(new PrintWriter(sw));
+      stack = sw.toString();
+    }
+    if (t instanceof RpcException r) {
+      respondError(r.reason(), r.status().description(), r.remoteClassName(), stack);
+    } else {
+      respondError(ErrorReason.APPLICATION_ERROR, t.getMessage(), t.getClass().getName(), stack);
+    }
+  }
+
+  /** Sends an error answer (none for one-way calls). Callable before or after the method ran. */
+  void respondError(ErrorReason reason, String description, String remoteClass, String stack) {
+    if (oneWay || cancelled) {
+      connection.callDone(this, null);
+      return;
+    }
+    ByteBuf buf = FrameCodec.start(connection.alloc(), 128, Frame.FLAG_RESPONSE, 0, 0,
+        reason.code().value(), requestId, 0, 0);
+    ErrorBody.write(buf, reason, description, remoteClass, stack);
+    stampTimes(buf);
+    FrameCodec.finish(buf, 0, 0);
+    connection.callDone(this, buf);
+  }
+}

@@ -1,0 +1,21 @@
+package io.courier.transport.netty;
+
+import io.courier.internal.protocol.FrameLimits;
+
+/**
+ * Server settings the connection handlers read. Immutable.
+ *
+ * @param limits frame size limits
+ * @param maxConcurrentCallsPerConnection calls in flight on one connection before new ones are
+ *     refused with OVERLOADED
+ * @param frameTimeoutMillis slow-loris and first-frame timeout; 0 disables
+ * @param idleTimeoutMillis close a connection that sent nothing (not even a heartbeat) this long
+ * @param maxTimeoutMillis longest deadline a request may ask for; longer ones are clamped
+ * @param sendRemoteStack whether error answers carry the server-side stack trace
+ * @param compressionThresholdBytes answers at least this large are compressed (with the
+ *     request's compressor)
+ * @param maxPingsPerSecond heartbeats a client may send per second before it is disconnected
+ */
+public record ServerConfig(FrameLimits limits, int maxConcurrentCallsPerConnection,
+    long frameTimeoutMillis, long idleTimeoutMillis, long maxTimeoutMillis,
+    boolean sendRemoteStack, int compressionThresholdBytes, int maxPingsPerSecond) {}

@@ -1,0 +1,306 @@
+package io.courier.transport.netty;
+
+import io.courier.ErrorReason;
+import io.courier.core.CallIds;
+import io.courier.internal.codec.Compressors;
+import io.courier.internal.protocol.Frame;
+import io.courier.internal.protocol.FrameCodec;
+import io.courier.internal.protocol.InboundFrame;
+import io.courier.internal.protocol.Metadata;
+import io.courier.internal.protocol.ProtocolException;
+import io.courier.internal.server.ServerMethod;
+import io.courier.spi.Serializer;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.collection.IntObjectHashMap;
+import java.io.IOException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The server side of one connection. On the event loop it reads each frame's header, finds the
+ * method by call ID and checks the serializer <em>before</em> any body byte is decoded, enforces
+ * the per-connection limits, and hands accepted calls to their executor. Answers come back through
+ * a {@link WriteQueue}, which also keeps the table of calls in flight.
+ *
+ * <p>Not sharable; all state is confined to the channel's event loop.
+ */
+final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
+
+  private static final Logger log = LoggerFactory.getLogger(ServerConnectionHandler.class);
+
+  private final ServerDispatcher dispatcher;
+  private final IntObjectHashMap<ServerCall> inFlight = new IntObjectHashMap<>();
+  private Channel channel;
+  private Queue out;
+  private boolean draining;
+  private long pingWindowStart;
+  private int pingsInWindow;
+
+  ServerConnectionHandler(ServerDispatcher dispatcher) {
+    this.dispatcher = dispatcher;
+  }
+
+  ServerConfig config() {
+    return dispatcher.config;
+  }
+
+  ByteBufAllocator alloc() {
+    return channel.alloc();
+  }
+
+  @Override
+  public void handlerAdded(ChannelHandlerContext ctx) {
+    channel = ctx.channel();
+    out = new Queue(channel);
+  }
+
+  /** A finished call: {@code answer} is its frame, or null when nothing is to be sent. */
+  void callDone(ServerCall call, ByteBuf answer) {
+    out.enqueue(new Done(call, answer), answer == null ? 0 : answer.readableBytes());
+  }
+
+  private record Done(ServerCall call, ByteBuf answer) {}
+
+  private final class Queue extends WriteQueue {
+    Queue(Channel channel) {
+      super(channel);
+    }
+
+    @Override
+    protected boolean process(Object command) {
+      ByteBuf buf;
+      if (command instanceof Done d) {
+        if (inFlight.get(d.call.requestId) == d.call) {
+          inFlight.remove(d.call.requestId);
+        }
+        dispatcher.inFlight.decrementAndGet();
+        buf = d.answer;
+      } else {
+        buf = (ByteBuf) command;
+      }
+      if (buf == null) {
+        return false;
+      }
+      if (!channel.isActive()) {
+        buf.release();
+        return false;
+      }
+      channel.write(buf, channel.voidPromise());
+      return true;
+    }
+
+    @Override
+    protected int bytesOf(Object command) {
+      if (command instanceof Done d) {
+        return d.answer == null ? 0 : d.answer.readableBytes();
+      }
+      return ((ByteBuf) command).readableBytes();
+    }
+
+    @Override
+    protected void discard(Object command) {
+      if (command instanceof Done d) {
+        dispatcher.inFlight.decrementAndGet();
+        if (d.answer != null) {
+          d.answer.release();
+        }
+      } else {
+        ((ByteBuf) command).release();
+      }
+    }
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    InboundFrame f = (InboundFrame) msg;
+    boolean owned = true;
+    try {
+      if (f.isResponse()) {
+        if (!f.has(Frame.FLAG_HEARTBEAT)) {
+          dispatcher.unsolicitedFrames.increment(); // a server never asks; drop it
+        }
+        return;
+      }
+      if (f.has(Frame.FLAG_HEARTBEAT)) {
+        onPing(f);
+        return;
+      }
+      if (f.has(Frame.FLAG_CANCEL)) {
+        ServerCall c = inFlight.get(f.requestId);
+        if (c != null) {
+          c.cancelled = true;
+        }
+        return;
+      }
+      if (f.has(Frame.FLAG_GOAWAY)) {
+        return; // the client will open no new calls here; nothing to do
+      }
+      owned = !onRequest(f);
+    } finally {
+      if (owned) {
+        f.release();
+      }
+    }
+  }
+
+  private void onPing(InboundFrame f) {
+    long now = f.arrivalNanos;
+    if (now - pingWindowStart > 1_000_000_000L) {
+      pingWindowStart = now;
+      pingsInWindow = 0;
+    }
+    if (++pingsInWindow > dispatcher.config.maxPingsPerSecond()) {
+      goAwayAndClose(ErrorReason.PROTOCOL_ERROR, 0, "too many pings: more than "
+          + dispatcher.config.maxPingsPerSecond() + " heartbeats in one second");
+      return;
+    }
+    out.enqueue(FrameCodec.control(channel.alloc(), Frame.FLAG_HEARTBEAT | Frame.FLAG_RESPONSE,
+        f.requestId), Frame.HEADER_LENGTH);
+  }
+
+  /** Returns true when the frame was handed to a call (which then owns it). */
+  private boolean onRequest(InboundFrame f) {
+    int id = f.requestId;
+    boolean oneWay = f.has(Frame.FLAG_ONE_WAY);
+    if (inFlight.containsKey(id)) {
+      // The first call with this id is still running; answering this one on the same id would be
+      // taken as the first call's answer. Drop it and count it.
+      dispatcher.duplicateRequests.increment();
+      return false;
+    }
+    if (draining || dispatcher.draining) {
+      reject(oneWay, id, ErrorReason.SHUTTING_DOWN,
+          "server is shutting down; retry on another provider or a new connection");
+      return false;
+    }
+    if (inFlight.size() >= dispatcher.config.maxConcurrentCallsPerConnection()) {
+      reject(oneWay, id, ErrorReason.OVERLOADED, "too many calls in flight on this connection"
+          + " (limit " + dispatcher.config.maxConcurrentCallsPerConnection() + ")");
+      return false;
+    }
+    ServerMethod m = dispatcher.lookup(f.wordA);
+    if (m == null) {
+      reject(oneWay, id, ErrorReason.UNKNOWN_METHOD, "no method with call ID "
+          + CallIds.toHex(f.wordA) + " on this server (services: " + dispatcher.serviceNames + ")");
+      return false;
+    }
+    Serializer s = m.serializer(f.serializerId);
+    if (s == null) {
+      reject(oneWay, id, ErrorReason.SERIALIZER_UNSUPPORTED, "serializer id " + f.serializerId
+          + " is not enabled for " + m.descriptor().serviceName() + " (enabled: "
+          + m.enabledSerializers() + ")");
+      return false;
+    }
+    if (f.compressorId != 0 && Compressors.byId(f.compressorId) == null) {
+      reject(oneWay, id, ErrorReason.COMPRESSOR_UNSUPPORTED, "compressor id " + f.compressorId
+          + " is not available on this server (available: " + Compressors.names() + ")");
+      return false;
+    }
+    if (f.metadata().isReadable()) {
+      try {
+        Metadata.read(f.metadata(), id);
+      } catch (ProtocolException e) {
+        reject(oneWay, id, ErrorReason.PROTOCOL_ERROR, e.getMessage());
+        return false;
+      }
+    }
+    long timeout = f.wordB & 0xFFFFFFFFL;
+    long max = dispatcher.config.maxTimeoutMillis();
+    if (max > 0 && (timeout == 0 || timeout > max)) {
+      timeout = max;
+    }
+    ServerCall call = new ServerCall(this, m, s, f, timeout);
+    inFlight.put(id, call);
+    dispatcher.inFlight.incrementAndGet();
+    Executor executor = m.executor();
+    if (executor == null) {
+      call.run();
+      return true;
+    }
+    try {
+      executor.execute(call);
+    } catch (RejectedExecutionException e) {
+      dispatcher.rejectedCalls.increment();
+      call.respondError(ErrorReason.OVERLOADED, "server executor is saturated", null, null);
+      f.release();
+    }
+    return true;
+  }
+
+  private void reject(boolean oneWay, int id, ErrorReason reason, String description) {
+    dispatcher.rejectedCalls.increment();
+    if (oneWay) {
+      log.debug("dropping one-way call {}: {}", id, description);
+      return;
+    }
+    ByteBuf buf = FrameCodec.error(channel.alloc(), Frame.FLAG_RESPONSE, id, reason, description);
+    out.enqueue(buf, buf.readableBytes());
+  }
+
+  /** Starts draining: sends GOAWAY and refuses new calls. Event loop only. */
+  void drain() {
+    if (draining || !channel.isActive()) {
+      return;
+    }
+    draining = true;
+    out.enqueue(FrameCodec.control(channel.alloc(), Frame.FLAG_GOAWAY, 0), Frame.HEADER_LENGTH);
+  }
+
+  private void goAwayAndClose(ErrorReason reason, int requestId, String description) {
+    dispatcher.protocolErrors.increment();
+    log.debug("closing {}: {}", channel.remoteAddress(), description);
+    ByteBuf buf = FrameCodec.error(channel.alloc(), Frame.FLAG_GOAWAY, requestId, reason,
+        description);
+    channel.writeAndFlush(buf).addListener(ChannelFutureListener.CLOSE);
+  }
+
+  @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+    if (evt instanceof FrameDecoder.ProtocolViolation v) {
+      goAwayAndClose(v.cause().reason(), v.cause().requestId(), v.cause().getMessage());
+    } else if (evt instanceof FrameDecoder.FrameTimeout t) {
+      goAwayAndClose(ErrorReason.PROTOCOL_ERROR, 0, t.description());
+    } else if (evt instanceof IdleStateEvent) {
+      goAwayAndClose(ErrorReason.CONNECTION_CLOSED, 0, "connection idle for "
+          + dispatcher.config.idleTimeoutMillis() + " ms");
+    } else {
+      super.userEventTriggered(ctx, evt);
+    }
+  }
+
+  @Override
+  public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
+    if (ctx.channel().isWritable()) {
+      out.resume();
+    }
+    super.channelWritabilityChanged(ctx);
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+    for (ServerCall c : inFlight.values()) {
+      c.cancelled = true; // nobody can receive the answer
+    }
+    out.drainOnClose();
+    super.channelInactive(ctx);
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    if (cause instanceof IOException) {
+      log.debug("connection {} failed: {}", ctx.channel().remoteAddress(), cause.toString());
+    } else {
+      log.warn("[COURIER-S01] unexpected error on connection {}", ctx.channel().remoteAddress(),
+          cause);
+    }
+    ctx.close();
+  }
+}

@@ -1,0 +1,33 @@
+package io.courier.transport.netty;
+
+import io.courier.internal.server.DispatchTable;
+import io.courier.internal.server.ServerMethod;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * What every connection of one server shares: the dispatch table, the settings, the count of calls
+ * in flight (for draining) and counters of rejected input. Thread-safe.
+ */
+final class ServerDispatcher {
+
+  final DispatchTable table;
+  final ServerConfig config;
+  final String serviceNames;
+  final AtomicInteger inFlight = new AtomicInteger();
+  final LongAdder protocolErrors = new LongAdder();
+  final LongAdder unsolicitedFrames = new LongAdder();
+  final LongAdder duplicateRequests = new LongAdder();
+  final LongAdder rejectedCalls = new LongAdder();
+  volatile boolean draining;
+
+  ServerDispatcher(DispatchTable table, ServerConfig config, String serviceNames) {
+    this.table = table;
+    this.config = config;
+    this.serviceNames = serviceNames;
+  }
+
+  ServerMethod lookup(int callId) {
+    return table.get(callId);
+  }
+}
