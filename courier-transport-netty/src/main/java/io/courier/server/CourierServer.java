@@ -120,6 +120,11 @@ public final class CourierServer implements AutoCloseable {
     return services.stream().map(ServiceDescriptor::describe).collect(Collectors.joining());
   }
 
+  /** Counters of connections and refused input. */
+  public NettyServer.Counters counters() {
+    return server.counters();
+  }
+
   /** Calls in flight right now, on all connections. */
   public int inFlightCalls() {
     return server.inFlight();

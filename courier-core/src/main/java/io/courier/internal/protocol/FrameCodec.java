@@ -47,15 +47,18 @@ public final class FrameCodec {
     }
     int metaLength = in.getUnsignedShort(start + Frame.OFF_METADATA_LENGTH);
     long bodyLength = in.getUnsignedInt(start + Frame.OFF_BODY_LENGTH);
+    long total = Frame.HEADER_LENGTH + metaLength + bodyLength;
+    boolean response = (flags & Frame.FLAG_RESPONSE) != 0;
     if (metaLength > limits.maxMetadataBytes()) {
       throw new ProtocolException(ErrorReason.PAYLOAD_TOO_LARGE, requestId, "metadata of "
-          + metaLength + " bytes exceeds the limit of " + limits.maxMetadataBytes() + " bytes");
+          + metaLength + " bytes exceeds the limit of " + limits.maxMetadataBytes() + " bytes",
+          total, response);
     }
     if (bodyLength > limits.maxBodyBytes()) {
       throw new ProtocolException(ErrorReason.PAYLOAD_TOO_LARGE, requestId, "frame body of "
-          + bodyLength + " bytes exceeds the limit of " + limits.maxBodyBytes() + " bytes");
+          + bodyLength + " bytes exceeds the limit of " + limits.maxBodyBytes() + " bytes",
+          total, response);
     }
-    long total = Frame.HEADER_LENGTH + metaLength + bodyLength;
     if (readable < total) {
       return null;
     }

@@ -10,6 +10,8 @@ public final class ProtocolException extends Exception {
 
   private final ErrorReason reason;
   private final int requestId;
+  private final long frameLength;
+  private final boolean response;
 
   /**
    * @param reason {@link ErrorReason#PROTOCOL_ERROR} or {@link ErrorReason#PAYLOAD_TOO_LARGE}
@@ -17,9 +19,30 @@ public final class ProtocolException extends Exception {
    * @param message what was wrong
    */
   public ProtocolException(ErrorReason reason, int requestId, String message) {
+    this(reason, requestId, message, 0, false);
+  }
+
+  /**
+   * An oversize frame whose header was valid: the receiver may skip {@code frameLength} bytes and
+   * answer on the request id instead of closing the connection.
+   */
+  public ProtocolException(ErrorReason reason, int requestId, String message, long frameLength,
+      boolean response) {
     super(message, null, false, false);
     this.reason = reason;
     this.requestId = requestId;
+    this.frameLength = frameLength;
+    this.response = response;
+  }
+
+  /** Total length of the offending frame when it can be skipped, else 0. */
+  public long frameLength() {
+    return frameLength;
+  }
+
+  /** Whether the offending frame was a response. */
+  public boolean isResponse() {
+    return response;
   }
 
   public ErrorReason reason() {

@@ -27,12 +27,19 @@ final class FrameDecoder extends ByteToMessageDecoder {
   /** Fired when the stream is not valid Courier framing. */
   record ProtocolViolation(ProtocolException cause) {}
 
+  /**
+   * Fired for a well-formed frame above the size limits: its bytes are skipped as they arrive
+   * (never buffered) and the connection stays open, so the handler can answer on its id.
+   */
+  record FrameTooLarge(int requestId, boolean response, String description) {}
+
   /** Fired when a frame stayed incomplete, or no frame came, for the frame timeout. */
   record FrameTimeout(String description) {}
 
   private final FrameLimits limits;
   private final long frameTimeoutNanos;
   private boolean failed;
+  private long discarding;
   private long framesDecoded;
   private ScheduledFuture<?> partialTimer;
   private ScheduledFuture<?> firstFrameTimer;
@@ -61,10 +68,25 @@ final class FrameDecoder extends ByteToMessageDecoder {
       in.skipBytes(in.readableBytes());
       return;
     }
+    if (discarding > 0) {
+      int n = (int) Math.min(discarding, in.readableBytes());
+      in.skipBytes(n);
+      discarding -= n;
+      if (discarding == 0) {
+        framesDecoded++;
+      }
+      return;
+    }
     InboundFrame frame;
     try {
       frame = FrameCodec.decode(in, limits);
     } catch (ProtocolException e) {
+      if (e.frameLength() > 0) {
+        discarding = e.frameLength();
+        ctx.fireUserEventTriggered(
+            new FrameTooLarge(e.requestId(), e.isResponse(), e.getMessage()));
+        return;
+      }
       failed = true;
       in.skipBytes(in.readableBytes());
       ctx.fireUserEventTriggered(new ProtocolViolation(e));

@@ -58,6 +58,7 @@ public final class NettyServer {
           @Override
           protected void initChannel(SocketChannel ch) {
             channels.add(ch);
+            dispatcher.connectionsAccepted.increment();
             ch.pipeline().addLast("frames", new FrameDecoder(c.limits(), c.frameTimeoutMillis()));
             if (c.idleTimeoutMillis() > 0) {
               ch.pipeline().addLast("idle",
@@ -124,9 +125,23 @@ public final class NettyServer {
     }
   }
 
-  /** Counters of refused input, for tests and metrics. */
-  public long[] counters() {
-    return new long[] {dispatcher.protocolErrors.sum(), dispatcher.unsolicitedFrames.sum(),
-        dispatcher.duplicateRequests.sum(), dispatcher.rejectedCalls.sum()};
+  /** Counters of connections and refused input, for tests and (later) metrics. */
+  public Counters counters() {
+    return new Counters(dispatcher.connectionsAccepted.sum(), channels.size(),
+        dispatcher.protocolErrors.sum(), dispatcher.unsolicitedFrames.sum(),
+        dispatcher.duplicateRequests.sum(), dispatcher.rejectedCalls.sum());
   }
+
+  /**
+   * A snapshot of the server's counters.
+   *
+   * @param connectionsAccepted connections accepted since start
+   * @param openConnections connections open now
+   * @param protocolErrors connections closed for broken framing, timeouts or ping floods
+   * @param unsolicitedFrames response frames a client sent to the server (dropped)
+   * @param duplicateRequests requests reusing the id of a call still in flight (dropped)
+   * @param rejectedCalls calls refused with an error before running
+   */
+  public record Counters(long connectionsAccepted, int openConnections, long protocolErrors,
+      long unsolicitedFrames, long duplicateRequests, long rejectedCalls) {}
 }

@@ -266,6 +266,10 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
     if (evt instanceof FrameDecoder.ProtocolViolation v) {
       goAwayAndClose(v.cause().reason(), v.cause().requestId(), v.cause().getMessage());
+    } else if (evt instanceof FrameDecoder.FrameTooLarge t) {
+      if (!t.response() && t.requestId() != 0) {
+        reject(false, t.requestId(), ErrorReason.PAYLOAD_TOO_LARGE, t.description());
+      }
     } else if (evt instanceof FrameDecoder.FrameTimeout t) {
       goAwayAndClose(ErrorReason.PROTOCOL_ERROR, 0, t.description());
     } else if (evt instanceof IdleStateEvent) {

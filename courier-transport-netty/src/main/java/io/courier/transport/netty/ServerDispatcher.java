@@ -19,6 +19,7 @@ final class ServerDispatcher {
   final LongAdder unsolicitedFrames = new LongAdder();
   final LongAdder duplicateRequests = new LongAdder();
   final LongAdder rejectedCalls = new LongAdder();
+  final LongAdder connectionsAccepted = new LongAdder();
   volatile boolean draining;
 
   ServerDispatcher(DispatchTable table, ServerConfig config, String serviceNames) {

@@ -1,0 +1,248 @@
+package io.courier.client;
+
+import io.courier.internal.codec.Serializers;
+import io.courier.internal.protocol.FrameLimits;
+import io.courier.transport.netty.ClientConfig;
+import io.courier.transport.netty.Endpoint;
+import io.courier.transport.netty.NettyClient;
+import java.time.Duration;
+import java.util.LinkedHashSet;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.Executor;
+
+/**
+ * Calls services over Courier's binary protocol: {@link #stub(Class)} returns an implementation of
+ * a service interface whose methods run on the server.
+ *
+ * <pre>{@code
+ * try (CourierClient client = CourierClient.builder().address("127.0.0.1:9000").build()) {
+ *   Calculator calc = client.stub(Calculator.class);
+ *   int three = calc.add(1, 2);                             // synchronous
+ *   CompletableFuture<Integer> f = calc.addAsync(1, 2);     // a method returning a future is async
+ * }
+ * }</pre>
+ *
+ * <p>A method returning {@code CompletableFuture<T>} (or {@code CompletionStage<T>}) is
+ * asynchronous; a {@code void} method marked {@link io.courier.annotation.OneWay} returns once
+ * the request is queued on the connection; every other method waits for its result. A failure
+ * throws {@link io.courier.RpcException}; a declared checked exception thrown by the service is
+ * rethrown as itself.
+ *
+ * <p>All calls to one address share one multiplexed connection by default. Thread-safe; close it
+ * when done.
+ */
+public final class CourierClient implements AutoCloseable {
+
+  private final NettyClient client;
+  private final Endpoint endpoint;
+
+  private CourierClient(Builder b) {
+    this.client = new NettyClient(new ClientConfig(b.serializer, b.compressor,
+        b.compressionThreshold, b.timeout.toNanos(), b.connectTimeout.toMillis(),
+        b.heartbeatInterval.toMillis(), b.connectionsPerEndpoint, b.backoffInitial.toMillis(),
+        b.backoffMax.toMillis(), b.maxFrameBytes, b.maxPendingBytes, Set.copyOf(b.allowedTypes),
+        b.ioThreads, b.callbackExecutor));
+    Endpoint e;
+    try {
+      e = client.endpoint(b.address);
+    } catch (RuntimeException ex) {
+      client.close();
+      throw ex;
+    }
+    this.endpoint = e;
+  }
+
+  /** A new builder. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * A stub of the service interface {@code type}. Stubs are cached: each call with the same
+   * interface returns the same stub.
+   *
+   * @throws IllegalArgumentException when {@code type} is not a valid service interface
+   */
+  public <T> T stub(Class<T> type) {
+    Objects.requireNonNull(type, "type");
+    return client.stub(type, endpoint);
+  }
+
+  /** Closes the connections and releases the threads. Calls in flight fail with UNAVAILABLE. */
+  @Override
+  public void close() {
+    client.close();
+  }
+
+  /** Builds a {@link CourierClient}. Not thread-safe. */
+  public static final class Builder {
+    private String address;
+    private String serializer;
+    private String compressor;
+    private int compressionThreshold = 1024;
+    private Duration timeout = Duration.ofSeconds(5);
+    private Duration connectTimeout = Duration.ofSeconds(3);
+    private Duration heartbeatInterval = Duration.ofSeconds(15);
+    private int connectionsPerEndpoint = 1;
+    private Duration backoffInitial = Duration.ofMillis(100);
+    private Duration backoffMax = Duration.ofSeconds(10);
+    private int maxFrameBytes = FrameLimits.DEFAULT.maxBodyBytes();
+    private long maxPendingBytes = 64L << 20;
+    private final Set<Class<?>> allowedTypes = new LinkedHashSet<>();
+    private int ioThreads = 0;
+    private Executor callbackExecutor;
+
+    private Builder() {}
+
+    /** The server's address, {@code host:port}. Required. */
+    public Builder address(String hostPort) {
+      this.address = Objects.requireNonNull(hostPort, "hostPort");
+      return this;
+    }
+
+    /** The serializer: {@code fory} (default), {@code json} or {@code protobuf}. */
+    public Builder serializer(String name) {
+      Serializers.byName(Objects.requireNonNull(name, "name"));
+      this.serializer = name;
+      return this;
+    }
+
+    /**
+     * Compresses requests of at least {@link #compressionThreshold} bytes with {@code gzip},
+     * {@code lz4} or {@code zstd}; the server answers large results with the same. Default: none.
+     */
+    public Builder compression(String name) {
+      this.compressor = Objects.requireNonNull(name, "name");
+      return this;
+    }
+
+    /** Requests at least this large are compressed; default 1024 bytes. */
+    public Builder compressionThreshold(int bytes) {
+      if (bytes <= 0) {
+        throw new IllegalArgumentException("compressionThreshold: " + bytes + " (expected: > 0)");
+      }
+      this.compressionThreshold = bytes;
+      return this;
+    }
+
+    /**
+     * The default timeout of every call; default 5 s; {@link Duration#ZERO} for none. A method's
+     * {@link io.courier.annotation.Timeout} overrides it, and a deadline in force on the calling
+     * thread ({@link io.courier.CallContext}) wins when it is earlier.
+     */
+    public Builder timeout(Duration timeout) {
+      this.timeout = nonNegative("timeout", timeout);
+      return this;
+    }
+
+    /** How long one connection attempt may take; default 3 s. */
+    public Builder connectTimeout(Duration timeout) {
+      this.connectTimeout = positive("connectTimeout", timeout);
+      return this;
+    }
+
+    /**
+     * A heartbeat is sent after this long without traffic; a connection that receives nothing for
+     * three intervals is closed and reconnected. Default 15 s; {@link Duration#ZERO} disables.
+     */
+    public Builder heartbeatInterval(Duration interval) {
+      this.heartbeatInterval = nonNegative("heartbeatInterval", interval);
+      return this;
+    }
+
+    /** Connections per server; default 1 (one multiplexed connection). */
+    public Builder connectionsPerEndpoint(int n) {
+      if (n <= 0) {
+        throw new IllegalArgumentException("connectionsPerEndpoint: " + n + " (expected: > 0)");
+      }
+      this.connectionsPerEndpoint = n;
+      return this;
+    }
+
+    /** Reconnect back-off: starts at {@code initial}, doubles to {@code max}, with ±20% jitter. */
+    public Builder reconnectBackoff(Duration initial, Duration max) {
+      this.backoffInitial = positive("initial", initial);
+      this.backoffMax = positive("max", max);
+      if (max.compareTo(initial) < 0) {
+        throw new IllegalArgumentException("max: " + max + " (expected: >= initial " + initial
+            + ")");
+      }
+      return this;
+    }
+
+    /** Largest frame body sent or accepted; default 16 MiB. */
+    public Builder maxFrameBytes(int bytes) {
+      if (bytes <= 0) {
+        throw new IllegalArgumentException("maxFrameBytes: " + bytes + " (expected: > 0)");
+      }
+      this.maxFrameBytes = bytes;
+      return this;
+    }
+
+    /**
+     * Request bytes that may wait for a connection that cannot keep up before new calls fail
+     * fast with RESOURCE_EXHAUSTED (OVERLOADED); default 64 MiB.
+     */
+    public Builder maxPendingBytes(long bytes) {
+      if (bytes <= 0) {
+        throw new IllegalArgumentException("maxPendingBytes: " + bytes + " (expected: > 0)");
+      }
+      this.maxPendingBytes = bytes;
+      return this;
+    }
+
+    /** Allows classes not reachable from the service interfaces' declared types in results. */
+    public Builder allowTypes(Class<?>... types) {
+      for (Class<?> t : types) {
+        allowedTypes.add(Objects.requireNonNull(t, "type"));
+      }
+      return this;
+    }
+
+    /** Event loop threads; default 0, meaning twice the number of cores. */
+    public Builder ioThreads(int n) {
+      if (n < 0) {
+        throw new IllegalArgumentException("ioThreads: " + n + " (expected: >= 0)");
+      }
+      this.ioThreads = n;
+      return this;
+    }
+
+    /**
+     * Where asynchronous answers are decoded and their futures completed (so callbacks never run
+     * on an event loop). Default: a pool of one thread per core, at least two.
+     */
+    public Builder callbackExecutor(Executor executor) {
+      this.callbackExecutor = Objects.requireNonNull(executor, "executor");
+      return this;
+    }
+
+    /** Builds the client. No connection is made until the first call. */
+    public CourierClient build() {
+      if (address == null) {
+        throw new IllegalStateException("address is required: call address(\"host:port\")");
+      }
+      if (serializer == null) {
+        serializer = Serializers.defaultName();
+      }
+      return new CourierClient(this);
+    }
+
+    private static Duration nonNegative(String name, Duration d) {
+      Objects.requireNonNull(d, name);
+      if (d.isNegative()) {
+        throw new IllegalArgumentException(name + ": " + d + " (expected: >= 0)");
+      }
+      return d;
+    }
+
+    private static Duration positive(String name, Duration d) {
+      Objects.requireNonNull(d, name);
+      if (d.isNegative() || d.isZero()) {
+        throw new IllegalArgumentException(name + ": " + d + " (expected: > 0)");
+      }
+      return d;
+    }
+  }
+}

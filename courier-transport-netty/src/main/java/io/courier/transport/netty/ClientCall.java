@@ -1,0 +1,75 @@
+package io.courier.transport.netty;
+
+import io.courier.CallTimings;
+import io.courier.internal.protocol.InboundFrame;
+import io.netty.buffer.ByteBuf;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledFuture;
+
+/**
+ * One attempt of a client call, from encoding to its answer. The {@link #outcome} completes on the
+ * event loop with the answer's frame, or exceptionally with an {@code RpcException} that has no
+ * timings yet; the thread that decodes it adds them. Timestamps are {@link System#nanoTime()}.
+ */
+final class ClientCall {
+
+  final ClientMethod method;
+  final int attempt;
+  final long startNanos;
+  final long deadlineNanos;
+  final boolean hasDeadline;
+  final CompletableFuture<InboundFrame> outcome = new CompletableFuture<>();
+  ByteBuf request;
+  int requestBytes;
+  int requestId;
+  ClientConnectionHandler connection;
+  volatile boolean cancelled;
+  ScheduledFuture<?> timer;
+  long encodeStartNanos;
+  long encodeEndNanos;
+  volatile long flushedNanos;
+  volatile long responseNanos;
+  long decodeStartNanos;
+  int serverQueuedMicros = -1;
+  int serverExecMicros = -1;
+
+  ClientCall(ClientMethod method, int attempt, long startNanos, long deadlineNanos,
+      boolean hasDeadline) {
+    this.method = method;
+    this.attempt = attempt;
+    this.startNanos = startNanos;
+    this.deadlineNanos = deadlineNanos;
+    this.hasDeadline = hasDeadline;
+  }
+
+  boolean expired(long now) {
+    return hasDeadline && now - deadlineNanos >= 0;
+  }
+
+  /** Completes with an answer; releases it if the call already ended. */
+  void complete(InboundFrame frame) {
+    if (!outcome.complete(frame)) {
+      frame.release();
+    }
+  }
+
+  void fail(Throwable t) {
+    outcome.completeExceptionally(t);
+  }
+
+  CallTimings timings(long endNanos, long decodeEndNanos) {
+    long queued = micros(startNanos, encodeStartNanos);
+    long encode = micros(encodeStartNanos, encodeEndNanos);
+    long flushed = flushedNanos;
+    long write = micros(encodeEndNanos, flushed);
+    long response = responseNanos;
+    long wait = micros(flushed, response);
+    long decode = micros(decodeStartNanos, decodeEndNanos);
+    return new CallTimings(queued, encode, write, wait, serverQueuedMicros, serverExecMicros,
+        decode, (endNanos - startNanos) / 1000);
+  }
+
+  private static long micros(long from, long to) {
+    return from == 0 || to == 0 ? -1 : Math.max(0, (to - from) / 1000);
+  }
+}

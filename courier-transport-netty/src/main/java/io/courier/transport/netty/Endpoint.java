@@ -1,0 +1,182 @@
+package io.courier.transport.netty;
+
+import io.courier.ErrorReason;
+import io.courier.RpcException;
+import io.netty.channel.ChannelFuture;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * One server address and the connections to it: {@code connectionsPerEndpoint} slots, each holding
+ * at most one live multiplexed connection. A slot connects on first use, reconnects in the
+ * background with exponential back-off and jitter after an unexpected close, and moves to a new
+ * connection after GOAWAY while the old one finishes its calls. Thread-safe.
+ */
+public final class Endpoint {
+
+  private final NettyClient client;
+  final String host;
+  final int port;
+  private final String display;
+  private final Slot[] slots;
+  private final AtomicInteger next = new AtomicInteger();
+
+  Endpoint(NettyClient client, String host, int port, int connections) {
+    this.client = client;
+    this.host = host;
+    this.port = port;
+    this.display = host + ":" + port;
+    this.slots = new Slot[connections];
+    for (int i = 0; i < connections; i++) {
+      slots[i] = new Slot();
+    }
+  }
+
+  /** A usable connection right now, or null (then use {@link #connect()}). */
+  ClientConnectionHandler ready() {
+    Slot s = slots.length == 1 ? slots[0]
+        : slots[(next.getAndIncrement() & Integer.MAX_VALUE) % slots.length];
+    ClientConnectionHandler h = s.current;
+    return h != null && h.usable() ? h : null;
+  }
+
+  /** A connection, connecting if needed; fails fast with UNAVAILABLE while backing off. */
+  CompletableFuture<ClientConnectionHandler> connect() {
+    return slots[(next.getAndIncrement() & Integer.MAX_VALUE) % slots.length].get();
+  }
+
+  void onGoAway(ClientConnectionHandler h) {
+    for (Slot s : slots) {
+      s.forget(h, false);
+    }
+  }
+
+  void onClosed(ClientConnectionHandler h) {
+    for (Slot s : slots) {
+      s.forget(h, true);
+    }
+  }
+
+  void close() {
+    for (Slot s : slots) {
+      ClientConnectionHandler h = s.current;
+      if (h != null && h.channel() != null) {
+        h.channel().close();
+      }
+    }
+  }
+
+  @Override
+  public String toString() {
+    return display;
+  }
+
+  private final class Slot {
+    volatile ClientConnectionHandler current;
+    private CompletableFuture<ClientConnectionHandler> connecting;
+    private int failures;
+    private long retryAtNanos;
+    private Throwable lastFailure;
+    private boolean reconnectScheduled;
+
+    synchronized CompletableFuture<ClientConnectionHandler> get() {
+      ClientConnectionHandler h = current;
+      if (h != null && h.usable()) {
+        return CompletableFuture.completedFuture(h);
+      }
+      if (connecting != null) {
+        return connecting;
+      }
+      long wait = retryAtNanos - System.nanoTime();
+      if (failures > 0 && wait > 0) {
+        return CompletableFuture.failedFuture(new RpcException(ErrorReason.CONNECT_FAILED,
+            "cannot reach " + display + " (" + failures + " failed attempts, last: "
+                + lastFailure + "); next attempt in " + TimeUnit.NANOSECONDS.toMillis(wait)
+                + " ms"));
+      }
+      return start();
+    }
+
+    private CompletableFuture<ClientConnectionHandler> start() {
+      CompletableFuture<ClientConnectionHandler> cf = new CompletableFuture<>();
+      connecting = cf;
+      ChannelFuture f;
+      try {
+        f = client.bootstrap(Endpoint.this).connect(host, port);
+      } catch (RuntimeException e) {
+        connecting = null;
+        cf.completeExceptionally(new RpcException(ErrorReason.CONNECT_FAILED,
+            "cannot connect to " + display + ": " + e, e));
+        return cf;
+      }
+      f.addListener(done -> {
+        RpcException failure = null;
+        synchronized (this) {
+          connecting = null;
+          if (done.isSuccess()) {
+            ClientConnectionHandler h =
+                f.channel().pipeline().get(ClientConnectionHandler.class);
+            current = h;
+            failures = 0;
+            lastFailure = null;
+            if (client.isClosed()) {
+              f.channel().close();
+            }
+            cf.complete(h);
+            return;
+          }
+          failures++;
+          lastFailure = done.cause();
+          retryAtNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(backoffMillis());
+          failure = new RpcException(ErrorReason.CONNECT_FAILED,
+              "cannot connect to " + display + ": " + done.cause(), done.cause());
+          scheduleReconnect();
+        }
+        cf.completeExceptionally(failure);
+      });
+      return cf;
+    }
+
+    private long backoffMillis() {
+      ClientConfig c = client.config();
+      long base = c.backoffInitialMillis() << Math.min(20, Math.max(0, failures - 1));
+      base = Math.min(base, c.backoffMaxMillis());
+      double jitter = 0.8 + 0.4 * ThreadLocalRandom.current().nextDouble();
+      return Math.max(1, (long) (base * jitter));
+    }
+
+    /** Must hold the lock. Reconnects in the background after the back-off. */
+    private void scheduleReconnect() {
+      if (reconnectScheduled || client.isClosed()) {
+        return;
+      }
+      reconnectScheduled = true;
+      long delay = Math.max(0, retryAtNanos - System.nanoTime());
+      client.group().schedule(() -> {
+        synchronized (this) {
+          reconnectScheduled = false;
+          ClientConnectionHandler h = current;
+          if (client.isClosed() || connecting != null || h != null && h.usable()) {
+            return;
+          }
+          start();
+        }
+      }, delay, TimeUnit.NANOSECONDS);
+    }
+
+    synchronized void forget(ClientConnectionHandler h, boolean closed) {
+      if (current != h) {
+        return;
+      }
+      current = null;
+      if (closed && !client.isClosed()) {
+        // an unexpected close: reconnect in the background after the initial back-off
+        retryAtNanos = System.nanoTime()
+            + TimeUnit.MILLISECONDS.toNanos(client.config().backoffInitialMillis());
+        scheduleReconnect();
+      }
+    }
+  }
+}

@@ -1,0 +1,505 @@
+package io.courier.transport.netty;
+
+import io.courier.CallContext;
+import io.courier.Deadline;
+import io.courier.ErrorReason;
+import io.courier.RpcException;
+import io.courier.Status;
+import io.courier.core.CallIds;
+import io.courier.core.MethodDescriptor;
+import io.courier.core.ServiceDescriptor;
+import io.courier.internal.codec.AllowList;
+import io.courier.internal.codec.Bodies;
+import io.courier.internal.codec.Compressors;
+import io.courier.internal.codec.Serializers;
+import io.courier.internal.protocol.ErrorBody;
+import io.courier.internal.protocol.Frame;
+import io.courier.internal.protocol.FrameCodec;
+import io.courier.internal.protocol.FrameLimits;
+import io.courier.internal.protocol.InboundFrame;
+import io.courier.spi.Compressor;
+import io.courier.spi.Serializer;
+import io.courier.spi.SerializerConfig;
+import io.courier.spi.SerializerProvider;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.timeout.IdleStateHandler;
+import java.io.InputStream;
+import java.lang.reflect.InvocationHandler;
+import java.lang.reflect.Method;
+import java.lang.reflect.Proxy;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The Netty side of a {@code CourierClient}: the event loops, the endpoints and their connections,
+ * stubs, and the call path (encode on the caller's thread, write on the event loop, decode on the
+ * caller's thread for synchronous calls or on the callback executor for asynchronous ones).
+ * Internal; use {@code io.courier.client.CourierClient}. Thread-safe.
+ */
+public final class NettyClient implements AutoCloseable {
+
+  private static final Object[] NO_ARGS = new Object[0];
+  private static final int MAX_ATTEMPTS_NOT_SENT = 3;
+
+  private final ClientConfig config;
+  private final EventLoopGroup group;
+  private final ExecutorService ownedCallbackExecutor;
+  private final Executor callbackExecutor;
+  private final Map<String, Endpoint> endpoints = new ConcurrentHashMap<>();
+  private final Map<Class<?>, Object> stubs = new ConcurrentHashMap<>();
+  private final FrameLimits limits;
+  private volatile boolean closed;
+
+  public NettyClient(ClientConfig config) {
+    this.config = config;
+    this.group = Transports.newGroup(config.ioThreads(), "courier-client-io");
+    if (config.callbackExecutor() == null) {
+      int n = Math.max(2, Runtime.getRuntime().availableProcessors());
+      ownedCallbackExecutor = Executors2.newBoundedPool("courier-callback", n, Integer.MAX_VALUE);
+      callbackExecutor = ownedCallbackExecutor;
+    } else {
+      ownedCallbackExecutor = null;
+      callbackExecutor = config.callbackExecutor();
+    }
+    this.limits = new FrameLimits(config.maxFrameBytes(), FrameLimits.DEFAULT.maxMetadataBytes());
+    Serializers.byName(config.serializer());
+    if (config.compressor() != null) {
+      Compressors.byName(config.compressor());
+    }
+  }
+
+  ClientConfig config() {
+    return config;
+  }
+
+  EventLoopGroup group() {
+    return group;
+  }
+
+  boolean isClosed() {
+    return closed;
+  }
+
+  Bootstrap bootstrap(Endpoint endpoint) {
+    return new Bootstrap()
+        .group(group)
+        .channel(Transports.clientChannel())
+        .option(ChannelOption.TCP_NODELAY, true)
+        .option(ChannelOption.SO_KEEPALIVE, true)
+        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) config.connectTimeoutMillis())
+        .handler(new ChannelInitializer<SocketChannel>() {
+          @Override
+          protected void initChannel(SocketChannel ch) {
+            ch.pipeline().addLast("frames", new FrameDecoder(limits, 0));
+            long hb = config.heartbeatMillis();
+            if (hb > 0) {
+              ch.pipeline().addLast("idle", new IdleStateHandler(3 * hb, 0, hb,
+                  TimeUnit.MILLISECONDS));
+            }
+            ch.pipeline().addLast("calls", new ClientConnectionHandler(endpoint, hb));
+          }
+        });
+  }
+
+  /** The endpoint for {@code host:port}. */
+  public Endpoint endpoint(String hostPort) {
+    return endpoints.computeIfAbsent(hostPort, hp -> {
+      int colon = hp.lastIndexOf(':');
+      if (colon <= 0 || colon == hp.length() - 1) {
+        throw new IllegalArgumentException("address: " + hp + " (expected: host:port)");
+      }
+      int port;
+      try {
+        port = Integer.parseInt(hp.substring(colon + 1));
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("address: " + hp + " (expected: host:port)");
+      }
+      if (port <= 0 || port > 65535) {
+        throw new IllegalArgumentException("address: " + hp + " (expected: port 1 to 65535)");
+      }
+      String host = hp.substring(0, colon);
+      if (host.startsWith("[") && host.endsWith("]")) {
+        host = host.substring(1, host.length() - 1);
+      }
+      return new Endpoint(this, host, port, config.connectionsPerEndpoint());
+    });
+  }
+
+  /** A stub of {@code type} calling {@code endpoint}; cached per interface. */
+  @SuppressWarnings("unchecked")
+  public <T> T stub(Class<T> type, Endpoint endpoint) {
+    return (T) stubs.computeIfAbsent(type, t -> newStub(t, endpoint));
+  }
+
+  private Object newStub(Class<?> type, Endpoint endpoint) {
+    ServiceDescriptor sd = ServiceDescriptor.of(type);
+    SerializerProvider provider = Serializers.byName(config.serializer());
+    ClassLoader cl = type.getClassLoader() != null ? type.getClassLoader()
+        : ClassLoader.getSystemClassLoader();
+    Serializer serializer = provider.create(SerializerConfig.builder()
+        .allow(AllowList.reachable(List.of(sd), config.allowedTypes()))
+        .classLoader(cl)
+        .build());
+    Compressor compressor = config.compressor() == null ? null
+        : Compressors.byName(config.compressor());
+    Map<Method, ClientMethod> methods = new HashMap<>();
+    for (MethodDescriptor md : sd.methods()) {
+      methods.put(md.method(), new ClientMethod(md, serializer, provider.id(), compressor,
+          config.timeoutNanos()));
+    }
+    return Proxy.newProxyInstance(cl, new Class<?>[] {type}, new StubHandler(type, methods,
+        endpoint));
+  }
+
+  private final class StubHandler implements InvocationHandler {
+    private final Class<?> type;
+    private final Map<Method, ClientMethod> methods;
+    private final Endpoint endpoint;
+
+    StubHandler(Class<?> type, Map<Method, ClientMethod> methods, Endpoint endpoint) {
+      this.type = type;
+      this.methods = methods;
+      this.endpoint = endpoint;
+    }
+
+    @Override
+    public Object invoke(Object proxy, Method method, Object[] args) throws Throwable {
+      ClientMethod m = methods.get(method);
+      if (m == null) {
+        if (method.isDefault()) {
+          return InvocationHandler.invokeDefault(proxy, method, args);
+        }
+        switch (method.getName()) {
+          case "toString":
+            return "CourierStub[" + type.getName() + " -> " + endpoint + "]";
+          case "hashCode":
+            return System.identityHashCode(proxy);
+          case "equals":
+            return proxy == args[0];
+          default:
+            throw new UnsupportedOperationException(method.toString());
+        }
+      }
+      Object[] a = args == null ? NO_ARGS : args;
+      if (m.async) {
+        return callAsync(m, a, endpoint);
+      }
+      if (m.oneWay) {
+        callOneWay(m, a, endpoint);
+        return null;
+      }
+      return callSync(m, a, endpoint);
+    }
+  }
+
+  private long deadlineFor(ClientMethod m, long start) {
+    Deadline inherited = CallContext.currentDeadline();
+    long own = m.timeoutNanos > 0 ? start + m.timeoutNanos : 0;
+    if (inherited == null) {
+      return own;
+    }
+    long d = inherited.nanoTime();
+    return own == 0 || d - own < 0 ? (d == 0 ? 1 : d) : own;
+  }
+
+  private ClientCall newCall(ClientMethod m, int attempt, long start, long deadline) {
+    return new ClientCall(m, attempt, start, deadline, deadline != 0);
+  }
+
+  /** Encodes the request into a pooled direct buffer on the calling thread. */
+  private void encode(ClientCall c, Object[] args) {
+    long now = System.nanoTime();
+    c.encodeStartNanos = now;
+    long timeoutMillis = 0;
+    if (c.hasDeadline) {
+      long remaining = c.deadlineNanos - now;
+      if (remaining <= 0) {
+        throw new RpcException(ErrorReason.DEADLINE_EXCEEDED,
+            "deadline passed before " + c.method.displayName + " was sent");
+      }
+      timeoutMillis = Math.min(0xFFFFFFFFL, (remaining + 999_999) / 1_000_000);
+    }
+    ClientMethod m = c.method;
+    ByteBuf buf = FrameCodec.start(PooledByteBufAllocator.DEFAULT, 256,
+        m.oneWay ? Frame.FLAG_ONE_WAY : 0, m.serializerId, 0, 0, 0, m.descriptor.callId(),
+        (int) timeoutMillis);
+    try {
+      int used = Bodies.write(buf, out -> m.serializer.writeArguments(args, m.parameterTypes, out),
+          m.compressor, config.compressionThresholdBytes());
+      buf.setByte(Frame.OFF_COMPRESSOR, used);
+      int body = buf.readableBytes() - Frame.HEADER_LENGTH;
+      if (body > config.maxFrameBytes()) {
+        throw new RpcException(ErrorReason.PAYLOAD_TOO_LARGE, "request to " + m.displayName
+            + " is " + body + " bytes, above the frame limit of " + config.maxFrameBytes()
+            + " bytes (maxFrameBytes)");
+      }
+      FrameCodec.finish(buf, 0, 0);
+    } catch (RpcException e) {
+      buf.release();
+      throw e;
+    } catch (Throwable t) {
+      buf.release();
+      throw new RpcException(ErrorReason.BAD_ARGUMENTS,
+          "cannot encode the arguments of " + m.displayName + ": " + t.getMessage(), t);
+    }
+    c.request = buf;
+    c.requestBytes = buf.readableBytes();
+    c.encodeEndNanos = System.nanoTime();
+  }
+
+  private void send(ClientConnectionHandler h, ClientCall c) {
+    if (h.pendingBytes() > config.maxPendingBytes()) {
+      c.request.release();
+      c.request = null;
+      throw new RpcException(ErrorReason.OVERLOADED, h.pendingBytes()
+          + " bytes already wait to be written to " + c.method.displayName + "'s server (limit "
+          + config.maxPendingBytes() + "); the connection is slower than the calls");
+    }
+    h.send(c);
+  }
+
+  private ClientConnectionHandler awaitConnection(Endpoint e, ClientCall c) {
+    ClientConnectionHandler h = e.ready();
+    if (h != null) {
+      return h;
+    }
+    CompletableFuture<ClientConnectionHandler> f = e.connect();
+    try {
+      if (c.hasDeadline) {
+        long wait = c.deadlineNanos - System.nanoTime();
+        return f.get(Math.max(0, wait), TimeUnit.NANOSECONDS);
+      }
+      return f.get();
+    } catch (java.util.concurrent.TimeoutException ex) {
+      throw new RpcException(ErrorReason.DEADLINE_EXCEEDED,
+          "deadline passed while connecting to " + e);
+    } catch (InterruptedException ex) {
+      Thread.currentThread().interrupt();
+      throw new RpcException(ErrorReason.CANCELLED, "interrupted while connecting to " + e);
+    } catch (ExecutionException ex) {
+      throw (RpcException) ex.getCause();
+    }
+  }
+
+  Object callSync(ClientMethod m, Object[] args, Endpoint e) throws Exception {
+    long start = System.nanoTime();
+    long deadline = deadlineFor(m, start);
+    for (int attempt = 1; ; attempt++) {
+      ClientCall c = newCall(m, attempt, start, deadline);
+      InboundFrame answer;
+      try {
+        ClientConnectionHandler h = awaitConnection(e, c);
+        encode(c, args);
+        send(h, c);
+        answer = await(c);
+      } catch (InterruptedException ex) {
+        Thread.currentThread().interrupt();
+        if (c.connection != null) {
+          c.connection.cancel(c);
+        }
+        throw finish(c, e, new RpcException(ErrorReason.CANCELLED, "interrupted"));
+      } catch (ExecutionException ex) {
+        RpcException r = (RpcException) ex.getCause();
+        if (r.reason() == ErrorReason.NOT_SENT && attempt < MAX_ATTEMPTS_NOT_SENT
+            && !c.expired(System.nanoTime())) {
+          continue; // never reached the server: safe to send again on a fresh connection
+        }
+        throw finish(c, e, r);
+      } catch (RpcException r) {
+        throw finish(c, e, r);
+      }
+      Object result = decode(c, answer, e);
+      if (result instanceof Failure f) {
+        throw f.exception;
+      }
+      return result;
+    }
+  }
+
+  /**
+   * Waits for the answer. The event loop's timer enforces the deadline once the request is
+   * written; this wait is the backstop for a request stuck behind a connection that stopped
+   * taking writes.
+   */
+  private static InboundFrame await(ClientCall c) throws InterruptedException, ExecutionException {
+    if (!c.hasDeadline) {
+      return c.outcome.get();
+    }
+    long grace = TimeUnit.MILLISECONDS.toNanos(50);
+    try {
+      return c.outcome.get(Math.max(0, c.deadlineNanos - System.nanoTime()) + grace,
+          TimeUnit.NANOSECONDS);
+    } catch (java.util.concurrent.TimeoutException ex) {
+      RpcException dl = new RpcException(ErrorReason.DEADLINE_EXCEEDED,
+          "deadline exceeded before " + c.method.displayName + " could be written");
+      if (c.outcome.completeExceptionally(dl) && c.connection != null) {
+        c.connection.cancel(c);
+      }
+      return c.outcome.get();
+    }
+  }
+
+  void callOneWay(ClientMethod m, Object[] args, Endpoint e) {
+    long start = System.nanoTime();
+    ClientCall c = newCall(m, 1, start, deadlineFor(m, start));
+    try {
+      ClientConnectionHandler h = awaitConnection(e, c);
+      encode(c, args);
+      send(h, c);
+    } catch (RpcException r) {
+      throw finish(c, e, r);
+    }
+  }
+
+  CompletableFuture<Object> callAsync(ClientMethod m, Object[] args, Endpoint e) {
+    CompletableFuture<Object> result = new CompletableFuture<>();
+    long start = System.nanoTime();
+    attemptAsync(m, args, e, result, 1, start, deadlineFor(m, start));
+    return result;
+  }
+
+  private void attemptAsync(ClientMethod m, Object[] args, Endpoint e,
+      CompletableFuture<Object> result, int attempt, long start, long deadline) {
+    ClientCall c = newCall(m, attempt, start, deadline);
+    ClientConnectionHandler ready = e.ready();
+    if (ready != null) {
+      sendAsync(c, args, ready, e, result);
+      return;
+    }
+    e.connect().whenComplete((h, t) -> {
+      if (t != null) {
+        result.completeExceptionally(finish(c, e, (RpcException) unwrap(t)));
+      } else {
+        sendAsync(c, args, h, e, result);
+      }
+    });
+  }
+
+  private void sendAsync(ClientCall c, Object[] args, ClientConnectionHandler h, Endpoint e,
+      CompletableFuture<Object> result) {
+    try {
+      encode(c, args);
+      send(h, c);
+    } catch (RpcException r) {
+      result.completeExceptionally(finish(c, e, r));
+      return;
+    }
+    result.whenComplete((v, t) -> {
+      if (t instanceof CancellationException) {
+        h.cancel(c);
+      }
+    });
+    c.outcome.whenCompleteAsync((answer, t) -> {
+      if (t != null) {
+        RpcException r = (RpcException) unwrap(t);
+        if (r.reason() == ErrorReason.NOT_SENT && c.attempt < MAX_ATTEMPTS_NOT_SENT
+            && !c.expired(System.nanoTime()) && !result.isDone()) {
+          attemptAsync(c.method, args, e, result, c.attempt + 1, c.startNanos, c.deadlineNanos);
+        } else {
+          result.completeExceptionally(finish(c, e, r));
+        }
+        return;
+      }
+      Object v = decode(c, answer, e);
+      if (v instanceof Failure f) {
+        result.completeExceptionally(f.exception);
+      } else {
+        result.complete(v);
+      }
+    }, callbackExecutor);
+  }
+
+  private static Throwable unwrap(Throwable t) {
+    while ((t instanceof java.util.concurrent.CompletionException
+        || t instanceof ExecutionException) && t.getCause() != null) {
+      t = t.getCause();
+    }
+    return t;
+  }
+
+  /** A failed answer, returned (not thrown) so both call paths handle it alike. */
+  private record Failure(Exception exception) {}
+
+  private Object decode(ClientCall c, InboundFrame f, Endpoint e) {
+    c.decodeStartNanos = System.nanoTime();
+    ClientMethod m = c.method;
+    try {
+      c.serverQueuedMicros = f.wordA;
+      c.serverExecMicros = f.wordB;
+      if (f.status != 0) {
+        ErrorBody.Info info = ErrorBody.read(f.body());
+        return new Failure(remoteFailure(c, e, Status.Code.of(f.status), info));
+      }
+      if (f.serializerId != m.serializerId) {
+        return new Failure(finish(c, e, new RpcException(ErrorReason.BAD_RESULT,
+            "answer to " + m.displayName + " uses serializer id " + f.serializerId
+                + ", the request used " + m.serializerId)));
+      }
+      try (InputStream in = Bodies.open(f.body(), f.compressorId, config.maxFrameBytes())) {
+        return m.serializer.readValue(m.resultType, in);
+      } catch (Throwable t) {
+        return new Failure(finish(c, e, Bodies.readFailure(t, ErrorReason.BAD_RESULT,
+            "cannot decode the result of " + m.displayName)));
+      }
+    } finally {
+      f.release();
+    }
+  }
+
+  private Exception remoteFailure(ClientCall c, Endpoint e, Status.Code code,
+      ErrorBody.Info info) {
+    ClientMethod m = c.method;
+    if (info.reason() == ErrorReason.APPLICATION_ERROR) {
+      Exception checked = m.checkedException(info.remoteClass(), info.description());
+      if (checked != null) {
+        return checked;
+      }
+    }
+    String description = info.description();
+    if (info.reason() == ErrorReason.UNKNOWN_METHOD) {
+      description = m.displayName + " [call ID " + CallIds.toHex(m.descriptor.callId())
+          + ", " + m.descriptor.signature() + "] is not served by " + e + ": " + description;
+    }
+    long now = System.nanoTime();
+    return new RpcException(code.toStatus().withDescription(description), info.reason(),
+        info.remoteClass(), info.remoteStack(), e.toString(), c.attempt, c.timings(now, now),
+        null);
+  }
+
+  /** Adds the endpoint, attempt and timings to a failure. */
+  private RpcException finish(ClientCall c, Endpoint e, RpcException r) {
+    long now = System.nanoTime();
+    String description = r.status().description();
+    if (r.reason() != ErrorReason.DEADLINE_EXCEEDED && r.reason() != ErrorReason.CANCELLED
+        && description != null && !description.contains(c.method.displayName)) {
+      description = c.method.displayName + ": " + description;
+    }
+    return new RpcException(r.status().withDescription(description), r.reason(),
+        r.remoteClassName(), r.remoteStack(), e.toString(), c.attempt,
+        c.timings(now, c.decodeStartNanos == 0 ? 0 : now), r.getCause());
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    endpoints.values().forEach(Endpoint::close);
+    group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+    if (ownedCallbackExecutor != null) {
+      ownedCallbackExecutor.shutdown();
+    }
+  }
+}
