@@ -74,7 +74,8 @@ public class RpcException extends RuntimeException {
       String endpoint, int attempt, CallTimings timings) {
     StringBuilder sb = new StringBuilder();
     sb.append(status.code().name());
-    if (reason.code() == status.code() && reason != ErrorReason.UNKNOWN_REASON) {
+    if (reason.code() == status.code() && reason != ErrorReason.UNKNOWN_REASON
+        && !reason.name().equals(status.code().name())) {
       sb.append(" (").append(reason.name()).append(')');
     }
     if (status.description() != null) {

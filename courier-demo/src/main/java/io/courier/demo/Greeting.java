@@ -1,0 +1,4 @@
+package io.courier.demo;
+
+/** A record result. */
+public record Greeting(String text, int ageYears) {}
