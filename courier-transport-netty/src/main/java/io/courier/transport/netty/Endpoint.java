@@ -34,17 +34,10 @@ public final class Endpoint {
     }
   }
 
-  /** A usable connection right now, or null (then use {@link #connect()}). */
-  ClientConnectionHandler ready() {
-    Slot s = slots.length == 1 ? slots[0]
+  /** The slot the next call uses (round robin over the connections). */
+  Slot pick() {
+    return slots.length == 1 ? slots[0]
         : slots[(next.getAndIncrement() & Integer.MAX_VALUE) % slots.length];
-    ClientConnectionHandler h = s.current;
-    return h != null && h.usable() ? h : null;
-  }
-
-  /** A connection, connecting if needed; fails fast with UNAVAILABLE while backing off. */
-  CompletableFuture<ClientConnectionHandler> connect() {
-    return slots[(next.getAndIncrement() & Integer.MAX_VALUE) % slots.length].get();
   }
 
   void onGoAway(ClientConnectionHandler h) {
@@ -73,7 +66,8 @@ public final class Endpoint {
     return display;
   }
 
-  private final class Slot {
+  /** One connection position of the endpoint. */
+  final class Slot {
     volatile ClientConnectionHandler current;
     private CompletableFuture<ClientConnectionHandler> connecting;
     private int failures;
@@ -81,6 +75,13 @@ public final class Endpoint {
     private Throwable lastFailure;
     private boolean reconnectScheduled;
 
+    /** The slot's connection if it can take calls now, else null (then use {@link #get()}). */
+    ClientConnectionHandler ready() {
+      ClientConnectionHandler h = current;
+      return h != null && h.usable() ? h : null;
+    }
+
+    /** The slot's connection, connecting if needed; fails fast while backing off. */
     synchronized CompletableFuture<ClientConnectionHandler> get() {
       ClientConnectionHandler h = current;
       if (h != null && h.usable()) {

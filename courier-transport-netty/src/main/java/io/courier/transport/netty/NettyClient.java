@@ -253,8 +253,8 @@ public final class NettyClient implements AutoCloseable {
       throw e;
     } catch (Throwable t) {
       buf.release();
-      throw new RpcException(ErrorReason.BAD_ARGUMENTS,
-          "cannot encode the arguments of " + m.displayName + ": " + t.getMessage(), t);
+      throw Bodies.readFailure(t, ErrorReason.BAD_ARGUMENTS,
+          "cannot encode the arguments of " + m.displayName);
     }
     c.request = buf;
     c.requestBytes = buf.readableBytes();
@@ -273,11 +273,12 @@ public final class NettyClient implements AutoCloseable {
   }
 
   private ClientConnectionHandler awaitConnection(Endpoint e, ClientCall c) {
-    ClientConnectionHandler h = e.ready();
+    Endpoint.Slot slot = e.pick();
+    ClientConnectionHandler h = slot.ready();
     if (h != null) {
       return h;
     }
-    CompletableFuture<ClientConnectionHandler> f = e.connect();
+    CompletableFuture<ClientConnectionHandler> f = slot.get();
     try {
       if (c.hasDeadline) {
         long wait = c.deadlineNanos - System.nanoTime();
@@ -375,12 +376,13 @@ public final class NettyClient implements AutoCloseable {
   private void attemptAsync(ClientMethod m, Object[] args, Endpoint e,
       CompletableFuture<Object> result, int attempt, long start, long deadline) {
     ClientCall c = newCall(m, attempt, start, deadline);
-    ClientConnectionHandler ready = e.ready();
+    Endpoint.Slot slot = e.pick();
+    ClientConnectionHandler ready = slot.ready();
     if (ready != null) {
       sendAsync(c, args, ready, e, result);
       return;
     }
-    e.connect().whenComplete((h, t) -> {
+    slot.get().whenComplete((h, t) -> {
       if (t != null) {
         result.completeExceptionally(finish(c, e, (RpcException) unwrap(t)));
       } else {

@@ -1,0 +1,177 @@
+package io.courier.serialization.fory;
+
+import io.courier.spi.ClassRejectedException;
+import io.courier.spi.SerializationException;
+import io.courier.spi.Serializer;
+import io.courier.spi.SerializerConfig;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.lang.reflect.ParameterizedType;
+import java.lang.reflect.Type;
+import java.util.Set;
+import java.util.StringJoiner;
+import java.util.stream.Collectors;
+import org.apache.fory.Fory;
+import org.apache.fory.ThreadSafeFory;
+import org.apache.fory.config.Language;
+
+/**
+ * Fory in Java mode behind a class checker: every class a payload names is judged by name against
+ * the allow-list (plus {@link SafeTypes}) before Fory loads it, so a rejected class is never
+ * loaded and its static initializer never runs. Depth is capped by Fory's own max depth.
+ * Thread-safe.
+ */
+final class ForySerializer implements Serializer {
+
+  /** Thrown by the checker to carry the rejected name out of Fory. */
+  private static final class Rejected extends RuntimeException {
+    final String className;
+
+    Rejected(String className) {
+      super("rejected " + className, null, false, false);
+      this.className = className;
+    }
+  }
+
+  private final ThreadSafeFory fory;
+  private final Set<String> allowed;
+
+  ForySerializer(SerializerConfig config) {
+    this.allowed = config.allowedTypes().stream().map(Class::getName)
+        .collect(Collectors.toUnmodifiableSet());
+    this.fory = Fory.builder()
+        .withLanguage(Language.JAVA)
+        .withRefTracking(false)
+        .requireClassRegistration(false)
+        .suppressClassRegistrationWarnings(true)
+        .withMaxDepth(config.maxDepth())
+        .withClassLoader(config.classLoader())
+        .withAsyncCompilation(true)
+        .buildThreadSafeFory();
+    fory.setClassChecker((resolver, className) -> {
+      if (allowed.contains(SafeTypes.elementName(className)) || SafeTypes.isSafe(className)) {
+        return true;
+      }
+      throw new Rejected(className);
+    });
+  }
+
+  @Override
+  public void writeArguments(Object[] args, Type[] types, OutputStream out) throws IOException {
+    write(args, out);
+  }
+
+  @Override
+  public Object[] readArguments(Type[] types, InputStream in) throws IOException {
+    Object o = read(in);
+    if (!(o instanceof Object[] args)) {
+      throw new SerializationException("expected an argument array, got "
+          + (o == null ? "null" : o.getClass().getName()));
+    }
+    if (args.length != types.length) {
+      throw new SerializationException("expected " + types.length + " arguments "
+          + signature(types) + ", got " + args.length);
+    }
+    return args;
+  }
+
+  @Override
+  public void writeValue(Object value, Type type, OutputStream out) throws IOException {
+    write(value, out);
+  }
+
+  @Override
+  public Object readValue(Type type, InputStream in) throws IOException {
+    Object v = read(in);
+    Class<?> raw = raw(type);
+    if (v != null && raw != null && !box(raw).isInstance(v)) {
+      throw new SerializationException("expected a " + type.getTypeName() + ", got "
+          + v.getClass().getName());
+    }
+    return v;
+  }
+
+  private void write(Object value, OutputStream out) throws IOException {
+    try {
+      fory.serialize(out, value);
+    } catch (StackOverflowError e) {
+      throw new SerializationException("value nested too deeply to encode");
+    } catch (RuntimeException e) {
+      Rejected r = rejected(e);
+      if (r != null) {
+        throw new ClassRejectedException(r.className);
+      }
+      throw new SerializationException("cannot encode with fory: " + e, e);
+    }
+  }
+
+  private Object read(InputStream in) throws IOException {
+    byte[] bytes = in.readAllBytes();
+    try {
+      return fory.deserialize(bytes);
+    } catch (StackOverflowError e) {
+      throw new SerializationException("value nested too deeply");
+    } catch (OutOfMemoryError e) {
+      throw new SerializationException("a declared size in the payload exceeds what can be"
+          + " allocated (" + bytes.length + " bytes received)");
+    } catch (RuntimeException e) {
+      Rejected r = rejected(e);
+      if (r != null) {
+        throw new ClassRejectedException(r.className);
+      }
+      throw new SerializationException("malformed fory payload: " + e.getMessage(), e);
+    }
+  }
+
+  private static Rejected rejected(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof Rejected r) {
+        return r;
+      }
+    }
+    return null;
+  }
+
+  private static Class<?> raw(Type t) {
+    if (t instanceof Class<?> c) {
+      return c;
+    }
+    if (t instanceof ParameterizedType p && p.getRawType() instanceof Class<?> c) {
+      return c;
+    }
+    return null;
+  }
+
+  private static Class<?> box(Class<?> c) {
+    if (!c.isPrimitive()) {
+      return c;
+    }
+    if (c == int.class) {
+      return Integer.class;
+    } else if (c == long.class) {
+      return Long.class;
+    } else if (c == boolean.class) {
+      return Boolean.class;
+    } else if (c == double.class) {
+      return Double.class;
+    } else if (c == float.class) {
+      return Float.class;
+    } else if (c == short.class) {
+      return Short.class;
+    } else if (c == byte.class) {
+      return Byte.class;
+    } else if (c == char.class) {
+      return Character.class;
+    }
+    return Void.class;
+  }
+
+  private static String signature(Type[] types) {
+    StringJoiner j = new StringJoiner(", ", "(", ")");
+    for (Type t : types) {
+      j.add(t instanceof Class<?> c ? c.getSimpleName() : t.getTypeName());
+    }
+    return j.toString();
+  }
+}

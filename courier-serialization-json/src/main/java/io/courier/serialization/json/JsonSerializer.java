@@ -1,0 +1,147 @@
+package io.courier.serialization.json;
+
+import com.fasterxml.jackson.annotation.JsonAutoDetect;
+import com.fasterxml.jackson.annotation.PropertyAccessor;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JavaType;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.datatype.jdk8.Jdk8Module;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import io.courier.spi.ClassRejectedException;
+import io.courier.spi.SerializationException;
+import io.courier.spi.Serializer;
+import io.courier.spi.SerializerConfig;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.lang.reflect.Type;
+import java.util.Map;
+import java.util.Set;
+import java.util.StringJoiner;
+import java.util.concurrent.ConcurrentHashMap;
+
+/** A Jackson mapper configured for untrusted input. Thread-safe. */
+final class JsonSerializer implements Serializer {
+
+  private final ObjectMapper mapper;
+  private final Map<Type, JavaType> types = new ConcurrentHashMap<>();
+
+  JsonSerializer(SerializerConfig config) {
+    Set<Class<?>> allowed = config.allowedTypes();
+    JsonMapper m = JsonMapper.builder()
+        .addModule(new JavaTimeModule())
+        .addModule(new Jdk8Module())
+        .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
+        .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS)
+        .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+        .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+        // Only matters if an application class asks for @JsonTypeInfo: even then, a payload may
+        // only name classes on the allow-list.
+        .polymorphicTypeValidator(new AllowListValidator(allowed))
+        .visibility(PropertyAccessor.FIELD, JsonAutoDetect.Visibility.ANY)
+        .build();
+    m.getFactory().setStreamReadConstraints(StreamReadConstraints.builder()
+        .maxNestingDepth(config.maxDepth())
+        .build());
+    this.mapper = m;
+  }
+
+  private JavaType javaType(Type t) {
+    return types.computeIfAbsent(t, x -> mapper.getTypeFactory().constructType(x));
+  }
+
+  @Override
+  public void writeArguments(Object[] args, Type[] declared, OutputStream out)
+      throws IOException {
+    try (JsonGenerator g = mapper.getFactory().createGenerator(out)) {
+      g.writeStartArray();
+      for (int i = 0; i < args.length; i++) {
+        mapper.writerFor(javaType(declared[i])).writeValue(g, args[i]);
+      }
+      g.writeEndArray();
+    } catch (JsonProcessingException e) {
+      throw new SerializationException("cannot write JSON: " + e.getOriginalMessage(), e);
+    }
+  }
+
+  @Override
+  public Object[] readArguments(Type[] declared, InputStream in) throws IOException {
+    try (JsonParser p = mapper.getFactory().createParser(in)) {
+      if (p.nextToken() != JsonToken.START_ARRAY) {
+        throw new SerializationException("expected a JSON array of " + declared.length
+            + " arguments " + signature(declared));
+      }
+      Object[] args = new Object[declared.length];
+      for (int i = 0; i < declared.length; i++) {
+        if (p.nextToken() == JsonToken.END_ARRAY) {
+          throw new SerializationException("expected " + declared.length + " arguments "
+              + signature(declared) + ", got " + i);
+        }
+        args[i] = mapper.readValue(p, javaType(declared[i]));
+      }
+      if (p.nextToken() != JsonToken.END_ARRAY) {
+        int extra = 0;
+        do {
+          p.skipChildren();
+          extra++;
+        } while (p.nextToken() != JsonToken.END_ARRAY && p.currentToken() != null);
+        throw new SerializationException("expected " + declared.length + " arguments "
+            + signature(declared) + ", got " + (declared.length + extra));
+      }
+      if (p.nextToken() != null) {
+        throw new SerializationException("trailing data after the argument array");
+      }
+      return args;
+    } catch (JsonProcessingException e) {
+      throw translate(e);
+    }
+  }
+
+  @Override
+  public void writeValue(Object value, Type type, OutputStream out) throws IOException {
+    try {
+      mapper.writerFor(javaType(type)).writeValue(out, value);
+    } catch (JsonProcessingException e) {
+      throw new SerializationException("cannot write JSON: " + e.getOriginalMessage(), e);
+    }
+  }
+
+  @Override
+  public Object readValue(Type type, InputStream in) throws IOException {
+    try {
+      return mapper.readerFor(javaType(type))
+          .with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+          .readValue(in);
+    } catch (JsonProcessingException e) {
+      throw translate(e);
+    }
+  }
+
+  private static SerializationException translate(JsonProcessingException e) {
+    String msg = e.getOriginalMessage();
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof ClassRejectedException r) {
+        return r;
+      }
+    }
+    if (msg != null && msg.contains("PolymorphicTypeValidator")) {
+      return new SerializationException("class rejected: " + msg, e);
+    }
+    return new SerializationException("invalid JSON: " + msg, e);
+  }
+
+  private static String signature(Type[] types) {
+    StringJoiner j = new StringJoiner(", ", "(", ")");
+    for (Type t : types) {
+      j.add(t instanceof Class<?> c ? c.getSimpleName() : t.getTypeName());
+    }
+    return j.toString();
+  }
+}

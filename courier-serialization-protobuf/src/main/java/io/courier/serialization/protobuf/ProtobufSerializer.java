@@ -1,0 +1,123 @@
+package io.courier.serialization.protobuf;
+
+import com.google.protobuf.CodedInputStream;
+import com.google.protobuf.CodedOutputStream;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.Message;
+import com.google.protobuf.Parser;
+import io.courier.spi.SerializationException;
+import io.courier.spi.Serializer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.lang.reflect.Type;
+
+/**
+ * Arguments as a varint count, then per argument a presence byte (0 null, 1 present) and the
+ * message length-delimited; a result as a presence byte and the message. Parsers are looked up
+ * once per type. Thread-safe.
+ */
+final class ProtobufSerializer implements Serializer {
+
+  private static final ClassValue<Parser<?>> PARSERS = new ClassValue<>() {
+    @Override
+    protected Parser<?> computeValue(Class<?> type) {
+      if (!Message.class.isAssignableFrom(type)) {
+        return null;
+      }
+      try {
+        Message defaultInstance = (Message) type.getMethod("getDefaultInstance").invoke(null);
+        return defaultInstance.getParserForType();
+      } catch (ReflectiveOperationException e) {
+        return null;
+      }
+    }
+  };
+
+  private static Parser<?> parser(Type type) throws SerializationException {
+    Parser<?> p = type instanceof Class<?> c ? PARSERS.get(c) : null;
+    if (p == null) {
+      throw new SerializationException("protobuf serializer: " + type.getTypeName()
+          + " is not a generated protobuf Message type; use the fory or json serializer");
+    }
+    return p;
+  }
+
+  @Override
+  public void writeArguments(Object[] args, Type[] types, OutputStream out) throws IOException {
+    CodedOutputStream cos = CodedOutputStream.newInstance(out);
+    cos.writeUInt32NoTag(args.length);
+    for (int i = 0; i < args.length; i++) {
+      writeOne(cos, args[i], types[i]);
+    }
+    cos.flush();
+  }
+
+  @Override
+  public Object[] readArguments(Type[] types, InputStream in) throws IOException {
+    CodedInputStream cis = CodedInputStream.newInstance(in);
+    try {
+      int n = cis.readUInt32();
+      if (n != types.length) {
+        throw new SerializationException("expected " + types.length + " arguments, got " + n);
+      }
+      Object[] args = new Object[n];
+      for (int i = 0; i < n; i++) {
+        args[i] = readOne(cis, types[i]);
+      }
+      if (!cis.isAtEnd()) {
+        throw new SerializationException("trailing bytes after the arguments");
+      }
+      return args;
+    } catch (InvalidProtocolBufferException e) {
+      throw new SerializationException("malformed protobuf arguments: " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public void writeValue(Object value, Type type, OutputStream out) throws IOException {
+    CodedOutputStream cos = CodedOutputStream.newInstance(out);
+    writeOne(cos, value, type);
+    cos.flush();
+  }
+
+  @Override
+  public Object readValue(Type type, InputStream in) throws IOException {
+    CodedInputStream cis = CodedInputStream.newInstance(in);
+    try {
+      return readOne(cis, type);
+    } catch (InvalidProtocolBufferException e) {
+      throw new SerializationException("malformed protobuf result: " + e.getMessage(), e);
+    }
+  }
+
+  private static void writeOne(CodedOutputStream cos, Object value, Type type)
+      throws IOException {
+    parser(type);
+    if (value == null) {
+      cos.writeRawByte(0);
+      return;
+    }
+    Message m = (Message) value;
+    cos.writeRawByte(1);
+    cos.writeUInt32NoTag(m.getSerializedSize());
+    m.writeTo(cos);
+  }
+
+  private static Object readOne(CodedInputStream cis, Type type) throws IOException {
+    Parser<?> parser = parser(type);
+    byte present = cis.readRawByte();
+    if (present == 0) {
+      return null;
+    }
+    if (present != 1) {
+      throw new SerializationException("malformed protobuf payload: bad presence byte");
+    }
+    int length = cis.readUInt32();
+    int limit = cis.pushLimit(length);
+    Object v = parser.parseFrom(cis);
+    cis.checkLastTagWas(0);
+    cis.popLimit(limit);
+    return v;
+  }
+}
