@@ -37,9 +37,12 @@ public final class Demo {
     try {
       BufferedReader out = new BufferedReader(
           new InputStreamReader(provider.getInputStream(), StandardCharsets.UTF_8));
-      String line = out.readLine();
-      if (line == null || !line.startsWith("LISTENING ")) {
-        throw new IllegalStateException("provider did not start: " + line);
+      String line;
+      while ((line = out.readLine()) != null && !line.startsWith("LISTENING ")) {
+        System.out.println("provider: " + line);
+      }
+      if (line == null) {
+        throw new IllegalStateException("the provider exited before it was serving");
       }
       String address = "127.0.0.1:" + line.substring("LISTENING ".length());
       System.out.println("Courier demo");
@@ -77,7 +80,14 @@ public final class Demo {
       }
       return "(returned without waiting)";
     });
-    show("sync", "audited()", greeter::audited);
+    show("sync", "audited() once the one-way calls ran", () -> {
+      long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+      int seen;
+      while ((seen = greeter.audited()) < 3 && System.nanoTime() < end) {
+        Thread.onSpinWait();
+      }
+      return seen;
+    });
     show("checked", "divide(1, 0)", () -> {
       try {
         return greeter.divide(1, 0);

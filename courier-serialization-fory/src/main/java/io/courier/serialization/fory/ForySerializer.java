@@ -15,6 +15,8 @@ import java.util.stream.Collectors;
 import org.apache.fory.Fory;
 import org.apache.fory.ThreadSafeFory;
 import org.apache.fory.config.Language;
+import org.apache.fory.logging.LogLevel;
+import org.apache.fory.logging.LoggerFactory;
 
 /**
  * Fory in Java mode behind a class checker: every class a payload names is judged by name against
@@ -34,27 +36,48 @@ final class ForySerializer implements Serializer {
     }
   }
 
+  static {
+    LoggerFactory.useSlf4jLogging(true); // Fory's messages go where the application's logs go
+  }
+
   private final ThreadSafeFory fory;
   private final Set<String> allowed;
 
   ForySerializer(SerializerConfig config) {
     this.allowed = config.allowedTypes().stream().map(Class::getName)
         .collect(Collectors.toUnmodifiableSet());
-    this.fory = Fory.builder()
-        .withLanguage(Language.JAVA)
-        .withRefTracking(false)
-        .requireClassRegistration(false)
-        .suppressClassRegistrationWarnings(true)
-        .withMaxDepth(config.maxDepth())
-        .withClassLoader(config.classLoader())
-        .withAsyncCompilation(true)
-        .buildThreadSafeFory();
+    this.fory = build(config);
     fory.setClassChecker((resolver, className) -> {
       if (allowed.contains(SafeTypes.elementName(className)) || SafeTypes.isSafe(className)) {
         return true;
       }
       throw new Rejected(className);
     });
+  }
+
+  /**
+   * Builds Fory. Its builder warns that unregistered classes can be deserialized because it does
+   * not know a class checker is installed right after; that warning is silenced here, since it
+   * would tell operators the opposite of the truth.
+   */
+  private static ThreadSafeFory build(SerializerConfig config) {
+    synchronized (ForySerializer.class) {
+      int level = LoggerFactory.getLogLevel();
+      LoggerFactory.setLogLevel(LogLevel.ERROR_LEVEL);
+      try {
+        return Fory.builder()
+            .withLanguage(Language.JAVA)
+            .withRefTracking(false)
+            .requireClassRegistration(false)
+            .suppressClassRegistrationWarnings(true)
+            .withMaxDepth(config.maxDepth())
+            .withClassLoader(config.classLoader())
+            .withAsyncCompilation(true)
+            .buildThreadSafeFory();
+      } finally {
+        LoggerFactory.setLogLevel(level);
+      }
+    }
   }
 
   @Override

@@ -114,9 +114,13 @@ final class ProtobufSerializer implements Serializer {
       throw new SerializationException("malformed protobuf payload: bad presence byte");
     }
     int length = cis.readUInt32();
+    int start = cis.getTotalBytesRead();
     int limit = cis.pushLimit(length);
     Object v = parser.parseFrom(cis);
-    cis.checkLastTagWas(0);
+    if (cis.getTotalBytesRead() - start != length) {
+      throw new SerializationException("malformed protobuf payload: a message of " + length
+          + " bytes ended after " + (cis.getTotalBytesRead() - start));
+    }
     cis.popLimit(limit);
     return v;
   }
