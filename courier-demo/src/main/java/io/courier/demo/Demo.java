@@ -8,6 +8,7 @@ import java.io.BufferedReader;
 import java.io.File;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
+import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.LocalDate;
@@ -27,6 +28,15 @@ public final class Demo {
   private Demo() {}
 
   public static void main(String[] args) throws Exception {
+    System.exit(run(System.out));
+  }
+
+  /**
+   * Runs the demo, printing to {@code out}.
+   *
+   * @return the exit code: 0 when every call behaved as shown
+   */
+  public static int run(PrintStream out) throws Exception {
     String java = System.getProperty("java.home") + File.separator + "bin" + File.separator
         + "java";
     Process provider = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
@@ -35,23 +45,23 @@ public final class Demo {
         .start();
     int exit = 1;
     try {
-      BufferedReader out = new BufferedReader(
+      BufferedReader fromProvider = new BufferedReader(
           new InputStreamReader(provider.getInputStream(), StandardCharsets.UTF_8));
       String line;
-      while ((line = out.readLine()) != null && !line.startsWith("LISTENING ")) {
-        System.out.println("provider: " + line);
+      while ((line = fromProvider.readLine()) != null && !line.startsWith("LISTENING ")) {
+        out.println("provider: " + line);
       }
       if (line == null) {
         throw new IllegalStateException("the provider exited before it was serving");
       }
       String address = "127.0.0.1:" + line.substring("LISTENING ".length());
-      System.out.println("Courier demo");
-      System.out.println("provider: pid " + provider.pid() + ", serving on " + address);
-      System.out.print(ServiceDescriptor.of(Greeter.class).describe());
-      System.out.println();
+      out.println("Courier demo");
+      out.println("provider: pid " + provider.pid() + ", serving on " + address);
+      out.print(ServiceDescriptor.of(Greeter.class).describe());
+      out.println();
       try (CourierClient client = CourierClient.builder().address(address)
           .timeout(Duration.ofSeconds(2)).build()) {
-        exit = run(client.stub(Greeter.class));
+        exit = calls(client.stub(Greeter.class), out);
       }
     } finally {
       try (OutputStream in = provider.getOutputStream()) {
@@ -63,24 +73,24 @@ public final class Demo {
         provider.destroyForcibly();
       }
     }
-    System.out.println("provider stopped gracefully (exit code " + provider.exitValue() + ")");
-    System.exit(exit);
+    out.println("provider stopped gracefully (exit code " + provider.exitValue() + ")");
+    return exit == 0 ? provider.exitValue() : exit;
   }
 
-  private static int run(Greeter greeter) throws Exception {
-    show("sync", "greet(\"Ada\")", () -> greeter.greet("Ada"));
-    show("async", "greetAsync(Person[Grace, 1906-12-09])", () -> {
+  private static int calls(Greeter greeter, PrintStream out) throws Exception {
+    show(out, "sync", "greet(\"Ada\")", () -> greeter.greet("Ada"));
+    show(out, "async", "greetAsync(Person[Grace, 1906-12-09])", () -> {
       CompletableFuture<Greeting> f = greeter.greetAsync(
           new Person("Grace", LocalDate.of(1906, 12, 9)));
       return f.join();
     });
-    show("one-way", "audit(\"login\") x3", () -> {
+    show(out, "one-way", "audit(\"login\") x3", () -> {
       for (int i = 0; i < 3; i++) {
         greeter.audit("login");
       }
       return "(returned without waiting)";
     });
-    show("sync", "audited() once the one-way calls ran", () -> {
+    show(out, "sync", "audited() once the one-way calls ran", () -> {
       long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
       int seen;
       while ((seen = greeter.audited()) < 3 && System.nanoTime() < end) {
@@ -88,15 +98,15 @@ public final class Demo {
       }
       return seen;
     });
-    show("checked", "divide(1, 0)", () -> {
+    show(out, "checked", "divide(1, 0)", () -> {
       try {
         return greeter.divide(1, 0);
       } catch (DemoException e) {
         return "threw " + e.getClass().getSimpleName() + ": " + e.getMessage();
       }
     });
-    show("remote", "explode(\"disk full\")", () -> greeter.explode("disk full"));
-    show("deadline", "slow(500) within 100 ms", () -> {
+    show(out, "remote", "explode(\"disk full\")", () -> greeter.explode("disk full"));
+    show(out, "deadline", "slow(500) within 100 ms", () -> {
       try (CallContext.Scope ignored = CallContext.withTimeout(Duration.ofMillis(100))) {
         return greeter.slow(500);
       }
@@ -110,7 +120,7 @@ public final class Demo {
       micros[i] = (System.nanoTime() - t) / 1000;
     }
     Arrays.sort(micros);
-    System.out.printf("%n%d sequential sync calls: p50 %d µs, p99 %d µs, max %d µs%n", n,
+    out.printf("%n%d sequential sync calls: p50 %d µs, p99 %d µs, max %d µs%n", n,
         micros[n / 2], micros[n * 99 / 100], micros[n - 1]);
 
     int m = 20_000;
@@ -124,13 +134,13 @@ public final class Demo {
     }
     CompletableFuture.allOf(all).get(30, TimeUnit.SECONDS);
     double secs = (System.nanoTime() - start) / 1e9;
-    System.out.printf("%d async calls, 64 in flight on one connection: %.0f calls/s%n", m,
+    out.printf("%d async calls, 64 in flight on one connection: %.0f calls/s%n", m,
         m / secs);
-    System.out.println("(a demo run on a warming JVM, not a benchmark: see docs/benchmarks.md)");
+    out.println("(a demo run on a warming JVM, not a benchmark: see docs/benchmarks.md)");
     return 0;
   }
 
-  private static void show(String kind, String call, Supplier<Object> body) {
+  private static void show(PrintStream out, String kind, String call, Supplier<Object> body) {
     long t = System.nanoTime();
     String result;
     try {
@@ -141,6 +151,6 @@ public final class Demo {
       result = "RpcException " + e.getMessage();
     }
     long us = (System.nanoTime() - t) / 1000;
-    System.out.printf("%-9s %-40s %7d µs  -> %s%n", kind, call, us, result);
+    out.printf("%-9s %-40s %7d µs  -> %s%n", kind, call, us, result);
   }
 }

@@ -38,6 +38,12 @@ final class FrameDecoder extends ByteToMessageDecoder {
 
   private final FrameLimits limits;
   private final long frameTimeoutNanos;
+  /**
+   * Oversize frames up to this size are skipped and answered; larger ones (a length such as
+   * 0xFFFFFFFF) are a protocol error that closes the connection, so a peer cannot park it in
+   * discard mode.
+   */
+  private final long maxDiscardBytes;
   private boolean failed;
   private long discarding;
   private long framesDecoded;
@@ -47,6 +53,7 @@ final class FrameDecoder extends ByteToMessageDecoder {
   FrameDecoder(FrameLimits limits, long frameTimeoutMillis) {
     this.limits = limits;
     this.frameTimeoutNanos = TimeUnit.MILLISECONDS.toNanos(frameTimeoutMillis);
+    this.maxDiscardBytes = Math.max(64L << 20, 2L * limits.maxBodyBytes());
   }
 
   @Override
@@ -81,7 +88,7 @@ final class FrameDecoder extends ByteToMessageDecoder {
     try {
       frame = FrameCodec.decode(in, limits);
     } catch (ProtocolException e) {
-      if (e.frameLength() > 0) {
+      if (e.frameLength() > 0 && e.frameLength() <= maxDiscardBytes) {
         discarding = e.frameLength();
         ctx.fireUserEventTriggered(
             new FrameTooLarge(e.requestId(), e.isResponse(), e.getMessage()));
