@@ -39,11 +39,18 @@ final class ServerCall implements Runnable {
   private final boolean hasDeadline;
   private final long deadlineNanos;
   private final long arrivalNanos;
+  private final boolean clamped;
   private long startNanos;
   volatile boolean cancelled;
 
+  /**
+   * @param timeoutMillis the deadline the server enforces, from the frame's arrival; 0 for none
+   * @param clamped whether that is the server's maximum, shorter than what the caller asked:
+   *     then the caller still waits, and is told when the server's limit passes
+   */
   ServerCall(ServerConnectionHandler connection, ServerMethod method, Serializer serializer,
-      InboundFrame frame, long timeoutMillis) {
+      InboundFrame frame, long timeoutMillis, boolean clamped) {
+    this.clamped = clamped;
     this.connection = connection;
     this.method = method;
     this.serializer = serializer;
@@ -64,7 +71,7 @@ final class ServerCall implements Runnable {
     startNanos = System.nanoTime();
     if (cancelled || expired()) {
       frame.release();
-      connection.callDone(this, null);
+      finishExpired();
       return;
     }
     Object[] args;
@@ -112,7 +119,7 @@ final class ServerCall implements Runnable {
 
   private void respondValue(Object value) {
     if (oneWay || cancelled || expired()) {
-      connection.callDone(this, null); // no answer: one-way, or nobody waits for it any more
+      finishExpired(); // no answer: one-way, or nobody waits for it any more
       return;
     }
     ByteBuf buf = FrameCodec.start(connection.alloc(), 128, Frame.FLAG_RESPONSE,
@@ -142,6 +149,19 @@ final class ServerCall implements Runnable {
       }
       respondError(ErrorReason.BAD_RESULT, "cannot encode the result of " + method.displayName()
           + ": " + t, null, null);
+    }
+  }
+
+  /**
+   * Ends a call that will not be answered normally: silently when the caller's own deadline
+   * passed (it has given up), with DEADLINE_EXCEEDED when only the server's clamp did.
+   */
+  private void finishExpired() {
+    if (clamped && !oneWay && !cancelled) {
+      respondError(ErrorReason.DEADLINE_EXCEEDED, method.displayName()
+          + " exceeded the server's maximum timeout", null, null);
+    } else {
+      connection.callDone(this, null);
     }
   }
 

@@ -214,10 +214,11 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
     }
     long timeout = f.wordB & 0xFFFFFFFFL;
     long max = dispatcher.config.maxTimeoutMillis();
-    if (max > 0 && (timeout == 0 || timeout > max)) {
+    boolean clamped = max > 0 && (timeout == 0 || timeout > max);
+    if (clamped) {
       timeout = max;
     }
-    ServerCall call = new ServerCall(this, m, s, f, timeout);
+    ServerCall call = new ServerCall(this, m, s, f, timeout, clamped);
     inFlight.put(id, call);
     dispatcher.inFlight.incrementAndGet();
     Executor executor = m.executor();

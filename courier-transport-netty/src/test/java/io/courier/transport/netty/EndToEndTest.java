@@ -289,6 +289,44 @@ class EndToEndTest {
     assertThat(e.timings().waitMicros()).isEqualTo(-1); // never sent
   }
 
+  @Test
+  void aResultOfADisallowedClassIsRefusedByTheClient() {
+    // the default server will not even encode it
+    RpcException e = catchThrowableOfType(() -> calc.surprise(), RpcException.class);
+    assertThat(e.reason()).isEqualTo(ErrorReason.BAD_RESULT);
+    assertThat(e.getMessage()).contains("cannot encode the result of Calculator.surprise()",
+        CalculatorImpl.Surprise.class.getName());
+    // a server that allows it sends it; the client refuses to decode it
+    try (CourierServer lax = CourierServer.builder().host("127.0.0.1")
+        .allowTypes(CalculatorImpl.Surprise.class)
+        .service(Calculator.class, new CalculatorImpl()).build().start();
+        CourierClient c = CourierClient.builder().address("127.0.0.1:" + lax.port()).build()) {
+      RpcException r = catchThrowableOfType(() -> c.stub(Calculator.class).surprise(),
+          RpcException.class);
+      assertThat(r.status().code()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+      assertThat(r.reason()).isEqualTo(ErrorReason.SERIALIZATION_REJECTED);
+      assertThat(r.getMessage()).contains("cannot decode the result of Calculator.surprise()",
+          CalculatorImpl.Surprise.class.getName());
+    }
+  }
+
+  @Test
+  void theServerClampsDeadlinesToItsMaximum() {
+    try (CourierServer s = CourierServer.builder().host("127.0.0.1")
+        .maxTimeout(Duration.ofMillis(300))
+        .service(Calculator.class, new CalculatorImpl()).build().start();
+        CourierClient c = CourierClient.builder().address("127.0.0.1:" + s.port())
+            .timeout(Duration.ofSeconds(30)).build()) {
+      Calculator k = c.stub(Calculator.class);
+      assertThat(k.remainingMillis()).isBetween(0L, 300L);
+      long start = System.nanoTime();
+      RpcException e = catchThrowableOfType(() -> k.sleep(1_000), RpcException.class);
+      assertThat(e.status().code()).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
+      assertThat(e.getMessage()).contains("exceeded the server's maximum timeout");
+      assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).isLessThan(5_000);
+    }
+  }
+
   /** Not reachable from Calculator's signatures, so never allowed on the server. */
   public static final class Canary {
     public int value = 7;

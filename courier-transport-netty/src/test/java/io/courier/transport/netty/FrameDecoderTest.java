@@ -166,6 +166,30 @@ class FrameDecoderTest {
   }
 
   @Test
+  void randomBytesYieldFramesOrViolationsNeverExceptionsOrLeaks() {
+    java.util.Random random = new java.util.Random(11);
+    for (int i = 0; i < 5_000; i++) {
+      EmbeddedChannel ch = channel(4096);
+      byte[] junk = new byte[random.nextInt(200)];
+      random.nextBytes(junk);
+      if (random.nextBoolean() && junk.length >= 3) { // often start like a real frame
+        junk[0] = (byte) 0xC0;
+        junk[1] = 0x1E;
+        junk[2] = 1;
+      }
+      ch.writeInbound(Unpooled.wrappedBuffer(junk));
+      for (Object o; (o = ch.readInbound()) != null; ) {
+        ((InboundFrame) o).release();
+      }
+      for (Object e : events.seen) {
+        assertThat(e).isInstanceOfAny(FrameDecoder.ProtocolViolation.class,
+            FrameDecoder.FrameTooLarge.class);
+      }
+      ch.finishAndReleaseAll();
+    }
+  }
+
+  @Test
   void truncatedFrameThenCloseEmitsNothingAndLeaksNothing() {
     EmbeddedChannel ch = channel(1024);
     ByteBuf f = request(1, "[1,2,3]", Map.of());
