@@ -26,6 +26,7 @@ public final class ServerMethod {
   private final String enabledSerializers;
   private final Type[] parameterTypes;
   private final Class<?>[] parameterClasses;
+  private final Class<?>[] boxedParameterClasses;
   private final Executor executor;
   private final String displayName;
 
@@ -42,6 +43,10 @@ public final class ServerMethod {
     this.enabledSerializers = names.toString();
     this.parameterTypes = descriptor.parameterTypes();
     this.parameterClasses = descriptor.parameterClasses();
+    this.boxedParameterClasses = new Class<?>[parameterClasses.length];
+    for (int i = 0; i < parameterClasses.length; i++) {
+      boxedParameterClasses[i] = box(parameterClasses[i]);
+    }
     this.executor = executor;
     this.displayName = descriptor.displayName();
   }
@@ -117,7 +122,7 @@ public final class ServerMethod {
           return "argument " + (i + 1) + " of " + displayName + ": expected " + p.getName()
               + ", got null";
         }
-      } else if (!box(p).isInstance(a)) {
+      } else if (!boxedParameterClasses[i].isInstance(a)) {
         return "argument " + (i + 1) + " of " + displayName + ": expected " + p.getTypeName()
             + ", got " + a.getClass().getTypeName();
       }
@@ -126,27 +131,7 @@ public final class ServerMethod {
   }
 
   private static Class<?> box(Class<?> c) {
-    if (!c.isPrimitive()) {
-      return c;
-    }
-    if (c == int.class) {
-      return Integer.class;
-    } else if (c == long.class) {
-      return Long.class;
-    } else if (c == boolean.class) {
-      return Boolean.class;
-    } else if (c == double.class) {
-      return Double.class;
-    } else if (c == float.class) {
-      return Float.class;
-    } else if (c == short.class) {
-      return Short.class;
-    } else if (c == byte.class) {
-      return Byte.class;
-    } else if (c == char.class) {
-      return Character.class;
-    }
-    return Void.class;
+    return MethodType.methodType(c).wrap().returnType();
   }
 
   @Override

@@ -7,6 +7,7 @@ import io.courier.spi.SerializerConfig;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.lang.invoke.MethodType;
 import java.lang.reflect.ParameterizedType;
 import java.lang.reflect.Type;
 import java.util.Set;
@@ -167,27 +168,7 @@ final class ForySerializer implements Serializer {
   }
 
   private static Class<?> box(Class<?> c) {
-    if (!c.isPrimitive()) {
-      return c;
-    }
-    if (c == int.class) {
-      return Integer.class;
-    } else if (c == long.class) {
-      return Long.class;
-    } else if (c == boolean.class) {
-      return Boolean.class;
-    } else if (c == double.class) {
-      return Double.class;
-    } else if (c == float.class) {
-      return Float.class;
-    } else if (c == short.class) {
-      return Short.class;
-    } else if (c == byte.class) {
-      return Byte.class;
-    } else if (c == char.class) {
-      return Character.class;
-    }
-    return Void.class;
+    return MethodType.methodType(c).wrap().returnType();
   }
 
   private static String signature(Type[] types) {

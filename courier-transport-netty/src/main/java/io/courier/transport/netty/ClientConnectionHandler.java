@@ -78,6 +78,9 @@ final class ClientConnectionHandler extends ChannelInboundHandlerAdapter {
   /** The caller gave up the call: forget it and tell the server. Any thread. */
   void cancel(ClientCall call) {
     call.cancelled = true;
+    if (channel.eventLoop().isShuttingDown()) {
+      return; // the connection is going away and fails its calls itself
+    }
     channel.eventLoop().execute(() -> {
       if (call.requestId != 0 && pending.get(call.requestId) == call) {
         pending.remove(call.requestId);

@@ -65,6 +65,10 @@ public final class NettyClient implements AutoCloseable {
   private volatile boolean closed;
 
   public NettyClient(ClientConfig config) {
+    Serializers.byName(config.serializer()); // fail before any thread is started
+    if (config.compressor() != null) {
+      Compressors.byName(config.compressor());
+    }
     this.config = config;
     this.group = Transports.newGroup(config.ioThreads(), "courier-client-io");
     if (config.callbackExecutor() == null) {
@@ -76,10 +80,6 @@ public final class NettyClient implements AutoCloseable {
       callbackExecutor = config.callbackExecutor();
     }
     this.limits = new FrameLimits(config.maxFrameBytes(), FrameLimits.DEFAULT.maxMetadataBytes());
-    Serializers.byName(config.serializer());
-    if (config.compressor() != null) {
-      Compressors.byName(config.compressor());
-    }
   }
 
   ClientConfig config() {
