@@ -83,7 +83,8 @@ public final class CourierServer implements AutoCloseable {
     this.services = List.copyOf(descriptors);
     ServerConfig sc = new ServerConfig(new FrameLimits(b.maxFrameBytes, b.maxMetadataBytes),
         b.maxConcurrentCallsPerConnection, b.frameTimeout.toMillis(), b.idleTimeout.toMillis(),
-        b.maxTimeout.toMillis(), b.sendRemoteStack, b.compressionThreshold, b.maxPingsPerSecond);
+        b.maxTimeout.toMillis(), b.sendRemoteStack, b.compressionThreshold, b.maxPingsPerSecond,
+        b.maxCancelsPerSecond, b.maxConnections);
     String names = descriptors.stream().map(ServiceDescriptor::name)
         .collect(Collectors.joining(", "));
     this.server = new NettyServer(b.host, b.port, b.ioThreads, table, sc, names);
@@ -190,6 +191,8 @@ public final class CourierServer implements AutoCloseable {
     private boolean sendRemoteStack;
     private int compressionThreshold = 1024;
     private int maxPingsPerSecond = 10;
+    private int maxCancelsPerSecond = 1000;
+    private int maxConnections = 10_000;
 
     private Builder() {}
 
@@ -373,6 +376,24 @@ public final class CourierServer implements AutoCloseable {
     /** Heartbeats a client may send per second before it is disconnected; default 10. */
     public Builder maxPingsPerSecond(int max) {
       this.maxPingsPerSecond = positive("maxPingsPerSecond", max);
+      return this;
+    }
+
+    /**
+     * Cancels a client may send per second before it is disconnected (a request-and-cancel flood
+     * costs the server work the client never waits for); default 1000.
+     */
+    public Builder maxCancelsPerSecond(int max) {
+      this.maxCancelsPerSecond = positive("maxCancelsPerSecond", max);
+      return this;
+    }
+
+    /**
+     * Connections open at once; a connection above the limit receives a GOAWAY error saying so
+     * and is closed; default 10000.
+     */
+    public Builder maxConnections(int max) {
+      this.maxConnections = positive("maxConnections", max);
       return this;
     }
 

@@ -1,8 +1,12 @@
 package io.courier.transport.netty;
 
+import io.courier.ErrorReason;
+import io.courier.internal.protocol.Frame;
+import io.courier.internal.protocol.FrameCodec;
 import io.courier.internal.server.DispatchTable;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
@@ -57,8 +61,15 @@ public final class NettyServer {
         .childHandler(new ChannelInitializer<SocketChannel>() {
           @Override
           protected void initChannel(SocketChannel ch) {
-            channels.add(ch);
             dispatcher.connectionsAccepted.increment();
+            if (channels.size() >= c.maxConnections()) {
+              dispatcher.rejectedConnections.increment();
+              ch.writeAndFlush(FrameCodec.error(ch.alloc(), Frame.FLAG_GOAWAY, 0,
+                  ErrorReason.OVERLOADED, "too many connections (limit " + c.maxConnections()
+                      + ")")).addListener(ChannelFutureListener.CLOSE);
+              return;
+            }
+            channels.add(ch);
             ch.pipeline().addLast("frames", new FrameDecoder(c.limits(), c.frameTimeoutMillis()));
             if (c.idleTimeoutMillis() > 0) {
               ch.pipeline().addLast("idle",
@@ -127,7 +138,8 @@ public final class NettyServer {
 
   /** Counters of connections and refused input, for tests and (later) metrics. */
   public Counters counters() {
-    return new Counters(dispatcher.connectionsAccepted.sum(), channels.size(),
+    return new Counters(dispatcher.connectionsAccepted.sum(),
+        dispatcher.rejectedConnections.sum(), channels.size(),
         dispatcher.protocolErrors.sum(), dispatcher.unsolicitedFrames.sum(),
         dispatcher.duplicateRequests.sum(), dispatcher.rejectedCalls.sum());
   }
@@ -136,12 +148,13 @@ public final class NettyServer {
    * A snapshot of the server's counters.
    *
    * @param connectionsAccepted connections accepted since start
+   * @param connectionsRefused connections closed at once because the server was at its limit
    * @param openConnections connections open now
    * @param protocolErrors connections closed for broken framing, timeouts or ping floods
    * @param unsolicitedFrames response frames a client sent to the server (dropped)
    * @param duplicateRequests requests reusing the id of a call still in flight (dropped)
    * @param rejectedCalls calls refused with an error before running
    */
-  public record Counters(long connectionsAccepted, int openConnections, long protocolErrors,
+  public record Counters(long connectionsAccepted, long connectionsRefused, int openConnections, long protocolErrors,
       long unsolicitedFrames, long duplicateRequests, long rejectedCalls) {}
 }

@@ -15,7 +15,10 @@ import io.courier.internal.protocol.FrameLimits;
  * @param compressionThresholdBytes answers at least this large are compressed (with the
  *     request's compressor)
  * @param maxPingsPerSecond heartbeats a client may send per second before it is disconnected
+ * @param maxCancelsPerSecond cancels a client may send per second before it is disconnected
+ * @param maxConnections connections open at once; more are told why and closed
  */
 public record ServerConfig(FrameLimits limits, int maxConcurrentCallsPerConnection,
     long frameTimeoutMillis, long idleTimeoutMillis, long maxTimeoutMillis,
-    boolean sendRemoteStack, int compressionThresholdBytes, int maxPingsPerSecond) {}
+    boolean sendRemoteStack, int compressionThresholdBytes, int maxPingsPerSecond,
+    int maxCancelsPerSecond, int maxConnections) {}

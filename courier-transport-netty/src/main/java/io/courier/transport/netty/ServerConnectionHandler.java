@@ -19,6 +19,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.collection.IntObjectHashMap;
 import java.io.IOException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import org.slf4j.Logger;
@@ -41,8 +42,8 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
   private Channel channel;
   private Queue out;
   private boolean draining;
-  private long pingWindowStart;
-  private int pingsInWindow;
+  private final RateWindow pings = new RateWindow();
+  private final RateWindow cancels = new RateWindow();
 
   ServerConnectionHandler(ServerDispatcher dispatcher) {
     this.dispatcher = dispatcher;
@@ -134,6 +135,15 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
         return;
       }
       if (f.has(Frame.FLAG_CANCEL)) {
+        if (cancels.exceeded(f.arrivalNanos, dispatcher.config.maxCancelsPerSecond())) {
+          // request-and-cancel floods (the Rapid Reset pattern): stop the work, drop the peer
+          for (ServerCall c : inFlight.values()) {
+            c.cancelled = true;
+          }
+          goAwayAndClose(ErrorReason.PROTOCOL_ERROR, 0, "too many cancels: more than "
+              + dispatcher.config.maxCancelsPerSecond() + " in one second");
+          return;
+        }
         ServerCall c = inFlight.get(f.requestId);
         if (c != null) {
           c.cancelled = true;
@@ -152,12 +162,7 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
   }
 
   private void onPing(InboundFrame f) {
-    long now = f.arrivalNanos;
-    if (now - pingWindowStart > 1_000_000_000L) {
-      pingWindowStart = now;
-      pingsInWindow = 0;
-    }
-    if (++pingsInWindow > dispatcher.config.maxPingsPerSecond()) {
+    if (pings.exceeded(f.arrivalNanos, dispatcher.config.maxPingsPerSecond())) {
       goAwayAndClose(ErrorReason.PROTOCOL_ERROR, 0, "too many pings: more than "
           + dispatcher.config.maxPingsPerSecond() + " heartbeats in one second");
       return;
@@ -261,6 +266,10 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
     ByteBuf buf = FrameCodec.error(channel.alloc(), Frame.FLAG_GOAWAY, requestId, reason,
         description);
     channel.writeAndFlush(buf).addListener(ChannelFutureListener.CLOSE);
+    // a peer that does not read never lets that write complete: close regardless, soon
+    channel.eventLoop().schedule(() -> {
+      channel.close();
+    }, 1, TimeUnit.SECONDS);
   }
 
   @Override
@@ -283,7 +292,12 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
-    if (ctx.channel().isWritable()) {
+    boolean writable = ctx.channel().isWritable();
+    // A client that does not read its answers stops being read: TCP pushes back on its
+    // requests, so answers waiting for it stay bounded by the calls in flight. If it never
+    // reads again, the idle timeout closes the connection.
+    ctx.channel().config().setAutoRead(writable);
+    if (writable) {
       out.resume();
     }
     super.channelWritabilityChanged(ctx);

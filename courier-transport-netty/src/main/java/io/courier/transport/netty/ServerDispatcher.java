@@ -20,6 +20,7 @@ final class ServerDispatcher {
   final LongAdder duplicateRequests = new LongAdder();
   final LongAdder rejectedCalls = new LongAdder();
   final LongAdder connectionsAccepted = new LongAdder();
+  final LongAdder rejectedConnections = new LongAdder();
   volatile boolean draining;
 
   ServerDispatcher(DispatchTable table, ServerConfig config, String serviceNames) {

@@ -29,6 +29,14 @@ class ConnectionLifecycleTest {
     return CourierServer.builder().host("127.0.0.1").service(Calculator.class, impl);
   }
 
+  private static void awaitInFlight(CourierServer s, int calls) throws InterruptedException {
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (s.inFlightCalls() < calls && System.nanoTime() < end) {
+      Thread.sleep(5);
+    }
+    assertThat(s.inFlightCalls()).isEqualTo(calls);
+  }
+
   @Test
   void gracefulShutdownFinishesCallsInFlightAndRefusesNewOnes() throws Exception {
     CalculatorImpl impl = new CalculatorImpl();
@@ -40,7 +48,7 @@ class ConnectionLifecycleTest {
       for (int i = 0; i < 20; i++) {
         slow.add(k.delayedEcho("slow-" + i, 300));
       }
-      Thread.sleep(50); // the requests are on the server
+      awaitInFlight(s, 20); // the requests are on the server
       s.shutdown();
       RpcException refused = catchThrowableOfType(() -> k.add(1, 2), RpcException.class);
       assertThat(refused.status().code()).isEqualTo(Status.Code.UNAVAILABLE);
@@ -57,7 +65,7 @@ class ConnectionLifecycleTest {
     CourierServer s = server(new CalculatorImpl()).build().start();
     try (CourierClient c = CourierClient.builder().address("127.0.0.1:" + s.port()).build()) {
       CompletableFuture<String> stuck = c.stub(Calculator.class).delayedEcho("x", 3_000);
-      Thread.sleep(50);
+      awaitInFlight(s, 1);
       s.shutdown();
       long start = System.nanoTime();
       assertThat(s.awaitTermination(Duration.ofMillis(200))).isFalse();
@@ -182,7 +190,7 @@ class ConnectionLifecycleTest {
         CourierClient c = CourierClient.builder().address("127.0.0.1:" + s.port()).build()) {
       Calculator k = c.stub(Calculator.class);
       CompletableFuture<Void> blocker = CompletableFuture.runAsync(() -> k.sleep(400));
-      Thread.sleep(100); // the only thread is busy now
+      awaitInFlight(s, 1); // the only thread is busy now
       try (CallContext.Scope ignored = CallContext.withTimeout(Duration.ofMillis(100))) {
         assertThatThrownBy(() -> k.sleep(1)).isInstanceOf(RpcException.class)
             .hasMessageContaining("DEADLINE_EXCEEDED");
@@ -203,7 +211,7 @@ class ConnectionLifecycleTest {
       for (int i = 0; i < 2; i++) {
         busy.add(CompletableFuture.supplyAsync(() -> k.sleep(300)));
       }
-      Thread.sleep(100);
+      awaitInFlight(s, 2); // one running, one queued
       RpcException e = catchThrowableOfType(() -> k.sleep(1), RpcException.class);
       assertThat(e.status().code()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
       assertThat(e.reason()).isEqualTo(ErrorReason.OVERLOADED);

@@ -35,6 +35,7 @@ class WireAbuseTest {
   static final int SLEEP = CallIds.callId("test.Calculator", "sleep", new Class<?>[] {long.class});
   static final int RECORD = CallIds.callId("test.Calculator", "record",
       new Class<?>[] {String.class});
+  static final int POINTS = CallIds.callId("test.Calculator", "points", new Class<?>[] {int.class});
 
   static CalculatorImpl impl;
   static CourierServer server;
@@ -343,6 +344,88 @@ class WireAbuseTest {
       assertThat(c.read().requestId()).isIn(1, 2);
       assertThat(c.read().requestId()).isIn(1, 2);
       assertServes(c, 4);
+    }
+  }
+
+  @Test
+  void row28_requestAndCancelFloodClosesTheConnection() throws IOException {
+    try (CourierServer small = CourierServer.builder().host("127.0.0.1").serializers("json")
+        .maxCancelsPerSecond(50).service(Calculator.class, new CalculatorImpl()).build().start();
+        RawFrames c = new RawFrames(small.port())) {
+      ByteArrayOutputStream flood = new ByteArrayOutputStream();
+      for (int i = 1; i <= 200; i++) {
+        flood.write(RawFrames.request(i, SLEEP, "[200]"));
+        flood.write(RawFrames.frame(1, Frame.FLAG_CANCEL, 0, 0, 0, 0, i, 0, 0, new byte[0],
+            new byte[0], 0));
+      }
+      c.send(flood.toByteArray());
+      RawFrames.Reply r;
+      do {
+        r = c.read();
+      } while (!r.isGoAway());
+      assertThat(r.description()).contains("too many cancels");
+      assertThat(c.closedByServer()).isTrue();
+      try (RawFrames fresh = new RawFrames(small.port())) {
+        assertServes(fresh, 1);
+      }
+    }
+  }
+
+  @Test
+  void row29_connectionsAboveTheCapAreToldAndClosed() throws IOException {
+    try (CourierServer small = CourierServer.builder().host("127.0.0.1").serializers("json")
+        .maxConnections(5).service(Calculator.class, new CalculatorImpl()).build().start()) {
+      List<RawFrames> held = new ArrayList<>();
+      try {
+        for (int i = 0; i < 5; i++) {
+          RawFrames c = new RawFrames(small.port());
+          assertServes(c, 1); // established and counted
+          held.add(c);
+        }
+        try (RawFrames extra = new RawFrames(small.port())) {
+          RawFrames.Reply r = extra.read();
+          assertThat(r.isGoAway()).isTrue();
+          assertThat(r.reason()).isEqualTo("OVERLOADED");
+          assertThat(r.description()).contains("too many connections (limit 5)");
+          assertThat(extra.closedByServer()).isTrue();
+        }
+        held.remove(0).close();
+        long end = System.nanoTime() + 5_000_000_000L;
+        while (small.counters().openConnections() > 4 && System.nanoTime() < end) {
+          Thread.sleep(10);
+        }
+        try (RawFrames again = new RawFrames(small.port())) {
+          assertServes(again, 2);
+        }
+        assertThat(small.counters().connectionsRefused()).isEqualTo(1);
+      } catch (InterruptedException e) {
+        throw new AssertionError(e);
+      } finally {
+        for (RawFrames c : held) {
+          c.close();
+        }
+      }
+    }
+  }
+
+  @Test
+  void row31_aClientThatStopsReadingIsClosedWhenIdleAndTheServerLivesOn() throws Exception {
+    try (CourierServer small = CourierServer.builder().host("127.0.0.1").serializers("json")
+        .idleTimeout(Duration.ofSeconds(1)).service(Calculator.class, new CalculatorImpl())
+        .build().start()) {
+      try (RawFrames c = new RawFrames(small.port())) {
+        c.socket.setReceiveBufferSize(64 * 1024);
+        ByteArrayOutputStream many = new ByteArrayOutputStream();
+        for (int i = 1; i <= 600; i++) {
+          many.write(RawFrames.request(i, POINTS, "[2000]")); // ~50 KB answers, 30 MB in all
+        }
+        c.send(many.toByteArray());
+        Thread.sleep(3_500); // never read: the server stops reading us, then finds us idle
+        assertThat(small.counters().openConnections()).isZero();
+      }
+      try (RawFrames fresh = new RawFrames(small.port())) {
+        assertServes(fresh, 1);
+      }
     }
   }
 
