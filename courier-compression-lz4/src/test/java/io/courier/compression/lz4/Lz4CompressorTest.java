@@ -1,59 +1,22 @@
 package io.courier.compression.lz4;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import io.courier.spi.Compressor;
+import io.courier.spi.CompressorContract;
 
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.util.Random;
-import org.junit.jupiter.api.Test;
+class Lz4CompressorTest extends CompressorContract {
 
-class Lz4CompressorTest {
-
-  private final Lz4Compressor compressor = new Lz4Compressor();
-
-  private byte[] roundTrip(byte[] data) throws IOException {
-    ByteArrayOutputStream packed = new ByteArrayOutputStream();
-    try (OutputStream out = compressor.compress(packed)) {
-      out.write(data);
-    }
-    try (InputStream in = compressor.decompress(new ByteArrayInputStream(packed.toByteArray()))) {
-      return in.readAllBytes();
-    }
+  @Override
+  protected Compressor compressor() {
+    return new Lz4Compressor();
   }
 
-  @Test
-  void roundTripsEverySize() throws IOException {
-    Random random = new Random(1);
-    for (int size : new int[] {0, 1, 64 << 10, 1 << 20}) {
-      byte[] noise = new byte[size];
-      random.nextBytes(noise);
-      byte[] text = new byte[size];
-      for (int i = 0; i < size; i++) {
-        text[i] = (byte) ("courier".charAt(i % 7));
-      }
-      assertThat(roundTrip(noise)).isEqualTo(noise);
-      assertThat(roundTrip(text)).isEqualTo(text);
-    }
+  @Override
+  protected String expectedName() {
+    return "lz4";
   }
 
-  @Test
-  void garbageIsAnIoError() {
-    byte[] junk = new byte[256];
-    new Random(2).nextBytes(junk);
-    assertThatThrownBy(() -> {
-      try (InputStream in = compressor.decompress(new ByteArrayInputStream(junk))) {
-        in.readAllBytes();
-      }
-    }).isInstanceOf(IOException.class);
-  }
-
-  @Test
-  void nameAndId() {
-    assertThat(compressor.name()).isEqualTo("lz4");
-    assertThat(compressor.id()).isEqualTo(2);
+  @Override
+  protected int expectedId() {
+    return 2;
   }
 }
