@@ -37,8 +37,8 @@ public final class CallIds {
     return id == 0 ? 1 : id;
   }
 
-  /** MurmurHash3 x86 32-bit. */
-  static int murmur3(byte[] data, int seed) {
+  /** MurmurHash3 x86 32-bit of {@code data}, also used for consistent hashing. */
+  public static int murmur3(byte[] data, int seed) {
     final int c1 = 0xcc9e2d51;
     final int c2 = 0x1b873593;
     int h = seed;
