@@ -1,11 +1,14 @@
 package io.courier.client;
 
+import io.courier.cluster.LoadBalancer;
+import io.courier.core.cluster.LoadBalancers;
 import io.courier.internal.codec.Serializers;
 import io.courier.internal.protocol.FrameLimits;
 import io.courier.transport.netty.ClientConfig;
-import io.courier.transport.netty.Endpoint;
 import io.courier.transport.netty.NettyClient;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.LinkedHashSet;
 import java.util.Objects;
 import java.util.Set;
@@ -35,7 +38,7 @@ import java.util.concurrent.Executor;
 public final class CourierClient implements AutoCloseable {
 
   private final NettyClient client;
-  private final Endpoint endpoint;
+  private final Object cluster;
 
   private CourierClient(Builder b) {
     this.client = new NettyClient(new ClientConfig(b.serializer, b.compressor,
@@ -43,14 +46,16 @@ public final class CourierClient implements AutoCloseable {
         b.heartbeatInterval.toMillis(), b.connectionsPerEndpoint, b.backoffInitial.toMillis(),
         b.backoffMax.toMillis(), b.maxFrameBytes, b.maxPendingBytes, Set.copyOf(b.allowedTypes),
         b.ioThreads, b.callbackExecutor));
-    Endpoint e;
+    Object c;
     try {
-      e = client.endpoint(b.address);
+      LoadBalancer balancer = LoadBalancers.withWarmup(
+          b.loadBalancer != null ? b.loadBalancer : LoadBalancers.peakEwma(), b.warmup);
+      c = client.cluster(b.addresses, balancer, b.maxAttempts);
     } catch (RuntimeException ex) {
       client.close();
       throw ex;
     }
-    this.endpoint = e;
+    this.cluster = c;
   }
 
   /** A new builder. */
@@ -66,7 +71,7 @@ public final class CourierClient implements AutoCloseable {
    */
   public <T> T stub(Class<T> type) {
     Objects.requireNonNull(type, "type");
-    return client.stub(type, endpoint);
+    return client.stub(type, cluster);
   }
 
   /** Closes the connections and releases the threads. Calls in flight fail with UNAVAILABLE. */
@@ -77,7 +82,10 @@ public final class CourierClient implements AutoCloseable {
 
   /** Builds a {@link CourierClient}. Not thread-safe. */
   public static final class Builder {
-    private String address;
+    private final List<String> addresses = new ArrayList<>();
+    private LoadBalancer loadBalancer;
+    private Duration warmup = LoadBalancers.DEFAULT_WARMUP;
+    private int maxAttempts = 3;
     private String serializer;
     private String compressor;
     private int compressionThreshold = 1024;
@@ -95,9 +103,51 @@ public final class CourierClient implements AutoCloseable {
 
     private Builder() {}
 
-    /** The server's address, {@code host:port}. Required. */
+    /** A server's address, {@code host:port}. At least one address is required. */
     public Builder address(String hostPort) {
-      this.address = Objects.requireNonNull(hostPort, "hostPort");
+      addresses.add(Objects.requireNonNull(hostPort, "hostPort"));
+      return this;
+    }
+
+    /**
+     * Several servers of the same services, {@code host:port} each: calls are spread over them by
+     * the {@link #loadBalancer load balancer}.
+     */
+    public Builder addresses(String... hostPorts) {
+      for (String a : hostPorts) {
+        address(a);
+      }
+      return this;
+    }
+
+    /**
+     * How calls are spread over the addresses; default
+     * {@link LoadBalancers#peakEwma() peak-EWMA power of two choices}.
+     */
+    public Builder loadBalancer(LoadBalancer balancer) {
+      this.loadBalancer = Objects.requireNonNull(balancer, "balancer");
+      return this;
+    }
+
+    /**
+     * An endpoint's share of calls ramps up over this long after it connects (or reconnects);
+     * default 10 s; {@link Duration#ZERO} disables.
+     */
+    public Builder warmup(Duration warmup) {
+      this.warmup = nonNegative("warmup", warmup);
+      return this;
+    }
+
+    /**
+     * Attempts per call, the first included. A call is tried again, on another endpoint where
+     * there is one, only when it provably did not run: it was never written, no connection could
+     * be made, or the server refused it before running it (draining, overloaded). Default 3.
+     */
+    public Builder maxAttempts(int attempts) {
+      if (attempts <= 0) {
+        throw new IllegalArgumentException("maxAttempts: " + attempts + " (expected: > 0)");
+      }
+      this.maxAttempts = attempts;
       return this;
     }
 
@@ -220,7 +270,7 @@ public final class CourierClient implements AutoCloseable {
 
     /** Builds the client. No connection is made until the first call. */
     public CourierClient build() {
-      if (address == null) {
+      if (addresses.isEmpty()) {
         throw new IllegalStateException("address is required: call address(\"host:port\")");
       }
       if (serializer == null) {

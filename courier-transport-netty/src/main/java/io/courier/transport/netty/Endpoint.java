@@ -2,6 +2,7 @@ package io.courier.transport.netty;
 
 import io.courier.ErrorReason;
 import io.courier.RpcException;
+import io.courier.cluster.Candidate;
 import io.netty.channel.ChannelFuture;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
@@ -14,7 +15,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * background with exponential back-off and jitter after an unexpected close, and moves to a new
  * connection after GOAWAY while the old one finishes its calls. Thread-safe.
  */
-public final class Endpoint {
+public final class Endpoint implements Candidate {
+
+  private static final long EWMA_DECAY_NANOS = TimeUnit.SECONDS.toNanos(10);
+
 
   private final NettyClient client;
   final String host;
@@ -22,6 +26,11 @@ public final class Endpoint {
   private final String display;
   private final Slot[] slots;
   private final AtomicInteger next = new AtomicInteger();
+  private final AtomicInteger inFlight = new AtomicInteger();
+  private volatile long latencyEwmaNanos;
+  private long lastSampleNanos;
+  private volatile long upSinceNanos;
+  private volatile long failingUntilNanos;
 
   Endpoint(NettyClient client, String host, int port, int connections) {
     this.client = client;
@@ -64,6 +73,61 @@ public final class Endpoint {
   @Override
   public String toString() {
     return display;
+  }
+
+  @Override
+  public String address() {
+    return display;
+  }
+
+  @Override
+  public int weight() {
+    return 100;
+  }
+
+  @Override
+  public int inFlight() {
+    return inFlight.get();
+  }
+
+  @Override
+  public long latencyEwmaNanos() {
+    return latencyEwmaNanos;
+  }
+
+  @Override
+  public long upSinceNanos() {
+    return upSinceNanos;
+  }
+
+  /** Whether the endpoint may be picked: it is not backing off after failed connects. */
+  boolean available() {
+    long until = failingUntilNanos;
+    return until == 0 || System.nanoTime() - until >= 0;
+  }
+
+  void callStarted() {
+    inFlight.incrementAndGet();
+  }
+
+  void callEnded() {
+    inFlight.decrementAndGet();
+  }
+
+  /**
+   * Adds a latency sample to the peak-sensitive moving average: a sample above the average
+   * replaces it at once; one below pulls it down with a 10-second decay.
+   */
+  synchronized void recordLatency(long sampleNanos) {
+    long now = System.nanoTime();
+    long ewma = latencyEwmaNanos;
+    if (sampleNanos > ewma || lastSampleNanos == 0) {
+      latencyEwmaNanos = sampleNanos;
+    } else {
+      double w = Math.exp(-(double) (now - lastSampleNanos) / EWMA_DECAY_NANOS);
+      latencyEwmaNanos = (long) (ewma * w + sampleNanos * (1 - w));
+    }
+    lastSampleNanos = now;
   }
 
   /** One connection position of the endpoint. */
@@ -120,8 +184,12 @@ public final class Endpoint {
             ClientConnectionHandler h =
                 f.channel().pipeline().get(ClientConnectionHandler.class);
             current = h;
+            if (failures > 0 || upSinceNanos == 0) {
+              upSinceNanos = System.nanoTime(); // (re)joined: warm-up starts now
+            }
             failures = 0;
             lastFailure = null;
+            failingUntilNanos = 0;
             if (client.isClosed()) {
               f.channel().close();
             }
@@ -131,6 +199,7 @@ public final class Endpoint {
           failures++;
           lastFailure = done.cause();
           retryAtNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(backoffMillis());
+          failingUntilNanos = retryAtNanos;
           failure = new RpcException(ErrorReason.CONNECT_FAILED,
               "cannot connect to " + display + ": " + done.cause(), done.cause());
           scheduleReconnect();

@@ -17,6 +17,7 @@ import io.courier.internal.protocol.Frame;
 import io.courier.internal.protocol.FrameCodec;
 import io.courier.internal.protocol.FrameLimits;
 import io.courier.internal.protocol.InboundFrame;
+import io.courier.cluster.LoadBalancer;
 import io.courier.spi.Compressor;
 import io.courier.spi.Serializer;
 import io.courier.spi.SerializerConfig;
@@ -33,6 +34,7 @@ import java.io.InputStream;
 import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -53,7 +55,6 @@ import java.util.concurrent.TimeUnit;
 public final class NettyClient implements AutoCloseable {
 
   private static final Object[] NO_ARGS = new Object[0];
-  private static final int MAX_ATTEMPTS_NOT_SENT = 3;
 
   private final ClientConfig config;
   private final EventLoopGroup group;
@@ -139,13 +140,25 @@ public final class NettyClient implements AutoCloseable {
     });
   }
 
-  /** A stub of {@code type} calling {@code endpoint}; cached per interface. */
-  @SuppressWarnings("unchecked")
-  public <T> T stub(Class<T> type, Endpoint endpoint) {
-    return (T) stubs.computeIfAbsent(type, t -> newStub(t, endpoint));
+  /**
+   * The cluster of the given addresses: calls are spread by {@code balancer}, and a call that
+   * provably did not run on one endpoint is sent to another, up to {@code maxAttempts} in all.
+   */
+  public Object cluster(List<String> addresses, LoadBalancer balancer, int maxAttempts) {
+    List<Endpoint> list = new ArrayList<>();
+    for (String a : addresses) {
+      list.add(endpoint(a));
+    }
+    return new Cluster(list, balancer, maxAttempts);
   }
 
-  private Object newStub(Class<?> type, Endpoint endpoint) {
+  /** A stub of {@code type} calling {@code cluster}; cached per interface. */
+  @SuppressWarnings("unchecked")
+  public <T> T stub(Class<T> type, Object cluster) {
+    return (T) stubs.computeIfAbsent(type, t -> newStub(t, (Cluster) cluster));
+  }
+
+  private Object newStub(Class<?> type, Cluster endpoint) {
     ServiceDescriptor sd = ServiceDescriptor.of(type);
     SerializerProvider provider = Serializers.byName(config.serializer());
     ClassLoader cl = type.getClassLoader() != null ? type.getClassLoader()
@@ -168,9 +181,9 @@ public final class NettyClient implements AutoCloseable {
   private final class StubHandler implements InvocationHandler {
     private final Class<?> type;
     private final Map<Method, ClientMethod> methods;
-    private final Endpoint endpoint;
+    private final Cluster endpoint;
 
-    StubHandler(Class<?> type, Map<Method, ClientMethod> methods, Endpoint endpoint) {
+    StubHandler(Class<?> type, Map<Method, ClientMethod> methods, Cluster endpoint) {
       this.type = type;
       this.methods = methods;
       this.endpoint = endpoint;
@@ -296,17 +309,55 @@ public final class NettyClient implements AutoCloseable {
     }
   }
 
-  Object callSync(ClientMethod m, Object[] args, Endpoint e) throws Exception {
+  /**
+   * Whether a failed attempt may be sent again: it provably did not run, attempts and time are
+   * left, and there is somewhere to send it: an endpoint not tried yet, or, for a call that was
+   * never written or met a draining server, a new connection to the same one.
+   */
+  private static boolean mayRetry(RpcException r, ClientCall c, Cluster cluster,
+      List<Endpoint> tried) {
+    if (!r.isRetryable() || c.attempt >= cluster.maxAttempts || c.expired(System.nanoTime())) {
+      return false;
+    }
+    boolean untried = cluster.endpoints.size() - (tried == null ? 0 : tried.size()) > 1;
+    return untried || r.reason() == ErrorReason.NOT_SENT
+        || r.reason() == ErrorReason.SHUTTING_DOWN;
+  }
+
+  private static List<Endpoint> tried(List<Endpoint> tried, Endpoint e) {
+    List<Endpoint> t = tried == null ? new ArrayList<>(2) : tried;
+    t.add(e);
+    return t;
+  }
+
+  /** Feeds the balancer: a latency sample when the call was written and got an outcome. */
+  private static void sample(Endpoint e, ClientCall c) {
+    long flushed = c.flushedNanos;
+    if (flushed != 0) {
+      long end = c.responseNanos != 0 ? c.responseNanos : System.nanoTime();
+      e.recordLatency(Math.max(0, end - flushed));
+    }
+  }
+
+  Object callSync(ClientMethod m, Object[] args, Cluster cluster) throws Exception {
     long start = System.nanoTime();
     long deadline = deadlineFor(m, start);
+    List<Endpoint> tried = null;
     for (int attempt = 1; ; attempt++) {
+      Endpoint e = cluster.pick(args, tried);
       ClientCall c = newCall(m, attempt, start, deadline);
       InboundFrame answer;
       try {
         ClientConnectionHandler h = awaitConnection(e, c);
         encode(c, args);
-        send(h, c);
-        answer = await(c);
+        e.callStarted();
+        try {
+          send(h, c);
+          answer = await(c);
+        } finally {
+          e.callEnded();
+          sample(e, c);
+        }
       } catch (InterruptedException ex) {
         Thread.currentThread().interrupt();
         if (c.connection != null) {
@@ -315,16 +366,24 @@ public final class NettyClient implements AutoCloseable {
         throw finish(c, e, new RpcException(ErrorReason.CANCELLED, "interrupted"));
       } catch (ExecutionException ex) {
         RpcException r = (RpcException) ex.getCause();
-        if (r.reason() == ErrorReason.NOT_SENT && attempt < MAX_ATTEMPTS_NOT_SENT
-            && !c.expired(System.nanoTime())) {
-          continue; // never reached the server: safe to send again on a fresh connection
+        if (mayRetry(r, c, cluster, tried)) {
+          tried = tried(tried, e);
+          continue; // never ran: safe to send again, to another endpoint when there is one
         }
         throw finish(c, e, r);
       } catch (RpcException r) {
+        if (mayRetry(r, c, cluster, tried)) {
+          tried = tried(tried, e);
+          continue;
+        }
         throw finish(c, e, r);
       }
       Object result = decode(c, answer, e);
       if (result instanceof Failure f) {
+        if (f.exception instanceof RpcException r && mayRetry(r, c, cluster, tried)) {
+          tried = tried(tried, e); // refused before running (draining, overloaded)
+          continue;
+        }
         throw f.exception;
       }
       return result;
@@ -354,49 +413,69 @@ public final class NettyClient implements AutoCloseable {
     }
   }
 
-  void callOneWay(ClientMethod m, Object[] args, Endpoint e) {
+  void callOneWay(ClientMethod m, Object[] args, Cluster cluster) {
     long start = System.nanoTime();
-    ClientCall c = newCall(m, 1, start, deadlineFor(m, start));
-    try {
-      ClientConnectionHandler h = awaitConnection(e, c);
-      encode(c, args);
-      send(h, c);
-    } catch (RpcException r) {
-      throw finish(c, e, r);
+    long deadline = deadlineFor(m, start);
+    List<Endpoint> tried = null;
+    for (int attempt = 1; ; attempt++) {
+      Endpoint e = cluster.pick(args, tried);
+      ClientCall c = newCall(m, attempt, start, deadline);
+      try {
+        ClientConnectionHandler h = awaitConnection(e, c);
+        encode(c, args);
+        send(h, c);
+        return;
+      } catch (RpcException r) {
+        if (mayRetry(r, c, cluster, tried)) {
+          tried = tried(tried, e);
+          continue;
+        }
+        throw finish(c, e, r);
+      }
     }
   }
 
-  CompletableFuture<Object> callAsync(ClientMethod m, Object[] args, Endpoint e) {
+  CompletableFuture<Object> callAsync(ClientMethod m, Object[] args, Cluster cluster) {
     CompletableFuture<Object> result = new CompletableFuture<>();
     long start = System.nanoTime();
-    attemptAsync(m, args, e, result, 1, start, deadlineFor(m, start));
+    attemptAsync(m, args, cluster, null, result, 1, start, deadlineFor(m, start));
     return result;
   }
 
-  private void attemptAsync(ClientMethod m, Object[] args, Endpoint e,
+  private void attemptAsync(ClientMethod m, Object[] args, Cluster cluster, List<Endpoint> tried,
       CompletableFuture<Object> result, int attempt, long start, long deadline) {
+    Endpoint e = cluster.pick(args, tried);
     ClientCall c = newCall(m, attempt, start, deadline);
     Endpoint.Slot slot = e.pick();
     ClientConnectionHandler ready = slot.ready();
     if (ready != null) {
-      sendAsync(c, args, ready, e, result);
+      sendAsync(c, args, ready, e, cluster, tried, result);
       return;
     }
     slot.get().whenComplete((h, t) -> {
       if (t != null) {
-        result.completeExceptionally(finish(c, e, (RpcException) unwrap(t)));
+        RpcException r = (RpcException) unwrap(t);
+        if (mayRetry(r, c, cluster, tried) && !result.isDone()) {
+          attemptAsync(m, args, cluster, tried(tried, e), result, attempt + 1, start, deadline);
+        } else {
+          result.completeExceptionally(finish(c, e, r));
+        }
       } else {
-        sendAsync(c, args, h, e, result);
+        sendAsync(c, args, h, e, cluster, tried, result);
       }
     });
   }
 
   private void sendAsync(ClientCall c, Object[] args, ClientConnectionHandler h, Endpoint e,
-      CompletableFuture<Object> result) {
+      Cluster cluster, List<Endpoint> tried, CompletableFuture<Object> result) {
     try {
       encode(c, args);
+      e.callStarted();
       send(h, c);
     } catch (RpcException r) {
+      if (c.requestBytes > 0) {
+        e.callEnded(); // started, but refused by the write queue
+      }
       result.completeExceptionally(finish(c, e, r));
       return;
     }
@@ -406,21 +485,29 @@ public final class NettyClient implements AutoCloseable {
       }
     });
     c.outcome.whenCompleteAsync((answer, t) -> {
+      e.callEnded();
+      sample(e, c);
+      RpcException r = null;
+      Object v = null;
       if (t != null) {
-        RpcException r = (RpcException) unwrap(t);
-        if (r.reason() == ErrorReason.NOT_SENT && c.attempt < MAX_ATTEMPTS_NOT_SENT
-            && !c.expired(System.nanoTime()) && !result.isDone()) {
-          attemptAsync(c.method, args, e, result, c.attempt + 1, c.startNanos, c.deadlineNanos);
-        } else {
-          result.completeExceptionally(finish(c, e, r));
-        }
-        return;
-      }
-      Object v = decode(c, answer, e);
-      if (v instanceof Failure f) {
-        result.completeExceptionally(f.exception);
+        r = (RpcException) unwrap(t);
       } else {
+        v = decode(c, answer, e);
+        if (v instanceof Failure f) {
+          if (!(f.exception instanceof RpcException re)) {
+            result.completeExceptionally(f.exception);
+            return;
+          }
+          r = re;
+        }
+      }
+      if (r == null) {
         result.complete(v);
+      } else if (mayRetry(r, c, cluster, tried) && !result.isDone()) {
+        attemptAsync(c.method, args, cluster, tried(tried, e), result, c.attempt + 1,
+            c.startNanos, c.deadlineNanos);
+      } else {
+        result.completeExceptionally(t != null ? finish(c, e, r) : r);
       }
     }, callbackExecutor);
   }

@@ -35,6 +35,7 @@ public final class NettyServer {
   private EventLoopGroup workers;
   private Channel serverChannel;
   private volatile int port = -1;
+  private boolean terminated;
 
   public NettyServer(String host, int port, int ioThreads, DispatchTable table, ServerConfig config,
       String serviceNames) {
@@ -102,6 +103,9 @@ public final class NettyServer {
 
   /** Stops accepting, sends GOAWAY everywhere, refuses new calls. */
   public synchronized void shutdown() {
+    if (terminated) {
+      return;
+    }
     dispatcher.draining = true;
     if (serverChannel != null) {
       serverChannel.close().syncUninterruptibly();
@@ -128,6 +132,7 @@ public final class NettyServer {
 
   /** Closes every connection and releases the event loops. */
   public synchronized void closeAll() {
+    terminated = true;
     channels.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
     if (boss != null) {
       boss.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();

@@ -1,0 +1,67 @@
+package io.courier.transport.netty;
+
+import io.courier.cluster.LoadBalancer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Collectors;
+
+/**
+ * The endpoints a client calls and how it picks among them: endpoints backing off after failed
+ * connects are left out, as are those a call already tried; the load balancer picks from the
+ * rest. Immutable; thread-safe.
+ */
+final class Cluster {
+
+  final List<Endpoint> endpoints;
+  private final LoadBalancer balancer;
+  final int maxAttempts;
+
+  Cluster(List<Endpoint> endpoints, LoadBalancer balancer, int maxAttempts) {
+    this.endpoints = List.copyOf(endpoints);
+    this.balancer = balancer;
+    this.maxAttempts = maxAttempts;
+  }
+
+  /**
+   * The endpoint for the next attempt of a call.
+   *
+   * @param tried endpoints this call already failed on (never sent, refused), or null
+   */
+  Endpoint pick(Object[] args, List<Endpoint> tried) {
+    if (endpoints.size() == 1) {
+      return endpoints.get(0);
+    }
+    boolean filter = tried != null;
+    for (Endpoint e : endpoints) {
+      if (!e.available()) {
+        filter = true;
+        break;
+      }
+    }
+    if (!filter) {
+      return balancer.pick(endpoints, args);
+    }
+    List<Endpoint> candidates = new ArrayList<>(endpoints.size());
+    for (Endpoint e : endpoints) {
+      if (e.available() && (tried == null || !tried.contains(e))) {
+        candidates.add(e);
+      }
+    }
+    if (candidates.isEmpty()) { // all failing or tried: let one of the untried say why
+      for (Endpoint e : endpoints) {
+        if (tried == null || !tried.contains(e)) {
+          candidates.add(e);
+        }
+      }
+    }
+    if (candidates.isEmpty()) {
+      candidates.addAll(endpoints);
+    }
+    return balancer.pick(candidates, args);
+  }
+
+  @Override
+  public String toString() {
+    return endpoints.stream().map(Endpoint::toString).collect(Collectors.joining(", "));
+  }
+}
