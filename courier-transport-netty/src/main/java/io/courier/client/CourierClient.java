@@ -50,7 +50,8 @@ public final class CourierClient implements AutoCloseable {
     try {
       LoadBalancer balancer = LoadBalancers.withWarmup(
           b.loadBalancer != null ? b.loadBalancer : LoadBalancers.peakEwma(), b.warmup);
-      c = client.cluster(b.addresses, balancer, b.maxAttempts);
+      c = client.cluster(b.addresses, balancer, b.maxAttempts, b.ejectAfterFailures,
+          b.retryRatio, b.minRetriesPerSecond);
     } catch (RuntimeException ex) {
       client.close();
       throw ex;
@@ -86,6 +87,9 @@ public final class CourierClient implements AutoCloseable {
     private LoadBalancer loadBalancer;
     private Duration warmup = LoadBalancers.DEFAULT_WARMUP;
     private int maxAttempts = 3;
+    private int ejectAfterFailures = 5;
+    private double retryRatio = 0.2;
+    private int minRetriesPerSecond = 10;
     private String serializer;
     private String compressor;
     private int compressionThreshold = 1024;
@@ -247,6 +251,36 @@ public final class CourierClient implements AutoCloseable {
       for (Class<?> t : types) {
         allowedTypes.add(Objects.requireNonNull(t, "type"));
       }
+      return this;
+    }
+
+    /**
+     * Retries may be at most {@code ratio} of calls (plus {@code minPerSecond} a second), so that
+     * retries cannot multiply the load on a failing cluster; default 0.2 and 10.
+     */
+    public Builder retryBudget(double ratio, int minPerSecond) {
+      if (!(ratio >= 0 && ratio <= 1)) {
+        throw new IllegalArgumentException("ratio: " + ratio + " (expected: 0 to 1)");
+      }
+      if (minPerSecond < 0) {
+        throw new IllegalArgumentException(
+            "minPerSecond: " + minPerSecond + " (expected: >= 0)");
+      }
+      this.retryRatio = ratio;
+      this.minRetriesPerSecond = minPerSecond;
+      return this;
+    }
+
+    /**
+     * An endpoint whose calls fail this many times in a row for want of an answer (no
+     * connection, connection lost, deadline passed) is left out of the picks for 1 s, doubling
+     * with each ejection up to 30 s; default 5; 0 disables.
+     */
+    public Builder ejectAfterFailures(int failures) {
+      if (failures < 0) {
+        throw new IllegalArgumentException("failures: " + failures + " (expected: >= 0)");
+      }
+      this.ejectAfterFailures = failures;
       return this;
     }
 

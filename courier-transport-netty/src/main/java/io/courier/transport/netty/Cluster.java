@@ -7,19 +7,24 @@ import java.util.stream.Collectors;
 
 /**
  * The endpoints a client calls and how it picks among them: endpoints backing off after failed
- * connects are left out, as are those a call already tried; the load balancer picks from the
- * rest. Immutable; thread-safe.
+ * connects or ejected after consecutive failures are left out, as are those a call already tried;
+ * the load balancer picks from the rest. Retries draw on a shared budget. Thread-safe.
  */
 final class Cluster {
 
   final List<Endpoint> endpoints;
   private final LoadBalancer balancer;
   final int maxAttempts;
+  final int ejectAfterFailures;
+  final RetryBudget retryBudget;
 
-  Cluster(List<Endpoint> endpoints, LoadBalancer balancer, int maxAttempts) {
+  Cluster(List<Endpoint> endpoints, LoadBalancer balancer, int maxAttempts,
+      int ejectAfterFailures, RetryBudget retryBudget) {
     this.endpoints = List.copyOf(endpoints);
     this.balancer = balancer;
     this.maxAttempts = maxAttempts;
+    this.ejectAfterFailures = ejectAfterFailures;
+    this.retryBudget = retryBudget;
   }
 
   /**

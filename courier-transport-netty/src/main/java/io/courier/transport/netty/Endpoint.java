@@ -31,6 +31,9 @@ public final class Endpoint implements Candidate {
   private long lastSampleNanos;
   private volatile long upSinceNanos;
   private volatile long failingUntilNanos;
+  private volatile long ejectedUntilNanos;
+  private int consecutiveFailures; // guarded by this
+  private int ejections; // guarded by this
 
   Endpoint(NettyClient client, String host, int port, int connections) {
     this.client = client;
@@ -100,10 +103,45 @@ public final class Endpoint implements Candidate {
     return upSinceNanos;
   }
 
-  /** Whether the endpoint may be picked: it is not backing off after failed connects. */
+  /**
+   * Whether the endpoint may be picked: it is neither backing off after failed connects nor
+   * ejected for consecutive failures.
+   */
   boolean available() {
-    long until = failingUntilNanos;
-    return until == 0 || System.nanoTime() - until >= 0;
+    long now = System.nanoTime();
+    long failing = failingUntilNanos;
+    long ejected = ejectedUntilNanos;
+    return (failing == 0 || now - failing >= 0) && (ejected == 0 || now - ejected >= 0);
+  }
+
+  /** An attempt here got an answer from the server (even an error answer): healthy. */
+  synchronized void succeeded() {
+    consecutiveFailures = 0;
+    if (ejectedUntilNanos != 0 && System.nanoTime() - ejectedUntilNanos >= 0) {
+      ejections = 0; // back from ejection and answering: forgive
+      ejectedUntilNanos = 0;
+    }
+  }
+
+  /**
+   * An attempt here failed for want of an answer (connect failure, lost connection, deadline).
+   * After {@code threshold} in a row the endpoint leaves the pick set for a back-off that doubles
+   * with each ejection, from 1 s up to 30 s.
+   */
+  synchronized void failed(int threshold) {
+    if (threshold <= 0 || ++consecutiveFailures < threshold) {
+      return;
+    }
+    consecutiveFailures = 0;
+    long backoff = Math.min(30_000L, 1_000L << Math.min(5, ejections));
+    ejections++;
+    ejectedUntilNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(backoff);
+  }
+
+  /** Whether the endpoint is ejected right now (for tests and diagnostics). */
+  boolean ejected() {
+    long ejected = ejectedUntilNanos;
+    return ejected != 0 && System.nanoTime() - ejected < 0;
   }
 
   void callStarted() {

@@ -141,15 +141,20 @@ public final class NettyClient implements AutoCloseable {
   }
 
   /**
-   * The cluster of the given addresses: calls are spread by {@code balancer}, and a call that
-   * provably did not run on one endpoint is sent to another, up to {@code maxAttempts} in all.
+   * The cluster of the given addresses: calls are spread by {@code balancer}; a call that
+   * provably did not run on one endpoint is sent to another, up to {@code maxAttempts} in all and
+   * within a retry budget of {@code retryRatio} retries per call (at least
+   * {@code minRetriesPerSecond}); an endpoint failing {@code ejectAfterFailures} times in a row
+   * is ejected for a while.
    */
-  public Object cluster(List<String> addresses, LoadBalancer balancer, int maxAttempts) {
+  public Object cluster(List<String> addresses, LoadBalancer balancer, int maxAttempts,
+      int ejectAfterFailures, double retryRatio, int minRetriesPerSecond) {
     List<Endpoint> list = new ArrayList<>();
     for (String a : addresses) {
       list.add(endpoint(a));
     }
-    return new Cluster(list, balancer, maxAttempts);
+    return new Cluster(list, balancer, maxAttempts, ejectAfterFailures,
+        new RetryBudget(retryRatio, minRetriesPerSecond));
   }
 
   /** A stub of {@code type} calling {@code cluster}; cached per interface. */
@@ -320,8 +325,20 @@ public final class NettyClient implements AutoCloseable {
       return false;
     }
     boolean untried = cluster.endpoints.size() - (tried == null ? 0 : tried.size()) > 1;
-    return untried || r.reason() == ErrorReason.NOT_SENT
+    boolean somewhere = untried || r.reason() == ErrorReason.NOT_SENT
         || r.reason() == ErrorReason.SHUTTING_DOWN;
+    return somewhere && cluster.retryBudget.tryWithdraw();
+  }
+
+  /** Feeds outlier ejection: failures for want of an answer count against the endpoint. */
+  private static void health(Endpoint e, RpcException r, Cluster cluster) {
+    switch (r.reason()) {
+      case CONNECT_FAILED, CONNECTION_CLOSED, DEADLINE_EXCEEDED, NOT_SENT ->
+          e.failed(cluster.ejectAfterFailures);
+      default -> {
+        // the endpoint answered, or the failure was the caller's own
+      }
+    }
   }
 
   private static List<Endpoint> tried(List<Endpoint> tried, Endpoint e) {
@@ -342,6 +359,7 @@ public final class NettyClient implements AutoCloseable {
   Object callSync(ClientMethod m, Object[] args, Cluster cluster) throws Exception {
     long start = System.nanoTime();
     long deadline = deadlineFor(m, start);
+    cluster.retryBudget.deposit();
     List<Endpoint> tried = null;
     for (int attempt = 1; ; attempt++) {
       Endpoint e = cluster.pick(args, tried);
@@ -366,18 +384,21 @@ public final class NettyClient implements AutoCloseable {
         throw finish(c, e, new RpcException(ErrorReason.CANCELLED, "interrupted"));
       } catch (ExecutionException ex) {
         RpcException r = (RpcException) ex.getCause();
+        health(e, r, cluster);
         if (mayRetry(r, c, cluster, tried)) {
           tried = tried(tried, e);
           continue; // never ran: safe to send again, to another endpoint when there is one
         }
         throw finish(c, e, r);
       } catch (RpcException r) {
+        health(e, r, cluster);
         if (mayRetry(r, c, cluster, tried)) {
           tried = tried(tried, e);
           continue;
         }
         throw finish(c, e, r);
       }
+      e.succeeded();
       Object result = decode(c, answer, e);
       if (result instanceof Failure f) {
         if (f.exception instanceof RpcException r && mayRetry(r, c, cluster, tried)) {
@@ -416,6 +437,7 @@ public final class NettyClient implements AutoCloseable {
   void callOneWay(ClientMethod m, Object[] args, Cluster cluster) {
     long start = System.nanoTime();
     long deadline = deadlineFor(m, start);
+    cluster.retryBudget.deposit();
     List<Endpoint> tried = null;
     for (int attempt = 1; ; attempt++) {
       Endpoint e = cluster.pick(args, tried);
@@ -426,6 +448,7 @@ public final class NettyClient implements AutoCloseable {
         send(h, c);
         return;
       } catch (RpcException r) {
+        health(e, r, cluster);
         if (mayRetry(r, c, cluster, tried)) {
           tried = tried(tried, e);
           continue;
@@ -438,6 +461,7 @@ public final class NettyClient implements AutoCloseable {
   CompletableFuture<Object> callAsync(ClientMethod m, Object[] args, Cluster cluster) {
     CompletableFuture<Object> result = new CompletableFuture<>();
     long start = System.nanoTime();
+    cluster.retryBudget.deposit();
     attemptAsync(m, args, cluster, null, result, 1, start, deadlineFor(m, start));
     return result;
   }
@@ -455,6 +479,7 @@ public final class NettyClient implements AutoCloseable {
     slot.get().whenComplete((h, t) -> {
       if (t != null) {
         RpcException r = (RpcException) unwrap(t);
+        health(e, r, cluster);
         if (mayRetry(r, c, cluster, tried) && !result.isDone()) {
           attemptAsync(m, args, cluster, tried(tried, e), result, attempt + 1, start, deadline);
         } else {
@@ -491,7 +516,9 @@ public final class NettyClient implements AutoCloseable {
       Object v = null;
       if (t != null) {
         r = (RpcException) unwrap(t);
+        health(e, r, cluster);
       } else {
+        e.succeeded();
         v = decode(c, answer, e);
         if (v instanceof Failure f) {
           if (!(f.exception instanceof RpcException re)) {

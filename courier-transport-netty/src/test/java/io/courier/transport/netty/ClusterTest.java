@@ -113,9 +113,15 @@ class ClusterTest {
 
   /** Answers add after a delay. */
   static final class SlowCalculator extends CalculatorImpl {
+    private final long millis;
+
+    SlowCalculator(long millis) {
+      this.millis = millis;
+    }
+
     @Override
     public int add(int a, int b) {
-      sleep(20);
+      sleep(millis);
       return super.add(a, b);
     }
   }
@@ -123,7 +129,7 @@ class ClusterTest {
   @Test
   void peakEwmaSendsLittleToASlowServer() {
     start(new CalculatorImpl());
-    start(new SlowCalculator());
+    start(new SlowCalculator(20));
     String[] addresses = {"127.0.0.1:" + servers.get(0).port(),
         "127.0.0.1:" + servers.get(1).port()};
     try (CourierClient c = CourierClient.builder().addresses(addresses).warmup(Duration.ZERO)
@@ -135,5 +141,29 @@ class ClusterTest {
     }
     assertThat(impls.get(1).calls.get()).isLessThan(30);
     assertThat(impls.get(0).calls.get()).isGreaterThan(270);
+  }
+
+  @Test
+  void aServerThatKeepsTimingOutIsEjected() {
+    start(new CalculatorImpl());
+    start(new SlowCalculator(300));
+    String[] addresses = {"127.0.0.1:" + servers.get(0).port(),
+        "127.0.0.1:" + servers.get(1).port()};
+    int failures = 0;
+    try (CourierClient c = CourierClient.builder().addresses(addresses)
+        .loadBalancer(LoadBalancers.roundRobin()).warmup(Duration.ZERO)
+        .timeout(Duration.ofMillis(100)).ejectAfterFailures(3).maxAttempts(1).build()) {
+      Calculator k = c.stub(Calculator.class);
+      for (int i = 0; i < 20; i++) {
+        try {
+          assertThat(k.add(i, 1)).isEqualTo(i + 1);
+        } catch (io.courier.RpcException e) {
+          assertThat(e.status().code()).isEqualTo(io.courier.Status.Code.DEADLINE_EXCEEDED);
+          failures++;
+        }
+      }
+    }
+    assertThat(failures).isEqualTo(3); // then the slow server was out of the picks
+    assertThat(impls.get(0).calls.get()).isEqualTo(17);
   }
 }
