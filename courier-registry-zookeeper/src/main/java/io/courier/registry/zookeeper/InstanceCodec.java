@@ -1,0 +1,77 @@
+package io.courier.registry.zookeeper;
+
+import io.courier.registry.ServiceInstance;
+import java.io.IOException;
+import java.io.StringReader;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.TreeMap;
+
+/**
+ * A provider node's data: {@code java.util.Properties} text (plain key=value lines, no code, no
+ * class names), so anyone with {@code zkCli.sh get} can read it and a hostile node can at worst
+ * be unreadable. Stateless.
+ */
+final class InstanceCodec {
+
+  private static final String META = "meta.";
+
+  private InstanceCodec() {}
+
+  static byte[] encode(ServiceInstance i) {
+    Map<String, String> p = new TreeMap<>();
+    p.put("service", i.service());
+    p.put("host", i.host());
+    p.put("port", Integer.toString(i.port()));
+    p.put("protocol", i.protocol());
+    p.put("serializers", String.join(",", i.serializers()));
+    p.put("weight", Integer.toString(i.weight()));
+    p.put("tags", String.join(",", i.tags()));
+    p.put("version", i.version());
+    i.metadata().forEach((k, v) -> p.put(META + k, v));
+    Properties props = new Properties();
+    props.putAll(p);
+    StringWriter w = new StringWriter();
+    try {
+      props.store(w, null);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return w.toString().getBytes(StandardCharsets.UTF_8);
+  }
+
+  /** Decodes node data; null when it is not a valid instance. */
+  static ServiceInstance decode(byte[] data) {
+    if (data == null || data.length == 0 || data.length > 64 * 1024) {
+      return null;
+    }
+    Properties p = new Properties();
+    try {
+      p.load(new StringReader(new String(data, StandardCharsets.UTF_8)));
+      ServiceInstance.Builder b = ServiceInstance.builder(p.getProperty("service"),
+          p.getProperty("host"), Integer.parseInt(p.getProperty("port")))
+          .protocol(p.getProperty("protocol", "courier"))
+          .serializers(split(p.getProperty("serializers", "")))
+          .weight(Integer.parseInt(p.getProperty("weight", "100")))
+          .version(p.getProperty("version", ""));
+      split(p.getProperty("tags", "")).forEach(b::tag);
+      for (String k : p.stringPropertyNames()) {
+        if (k.startsWith(META)) {
+          b.metadata(k.substring(META.length()), p.getProperty(k));
+        }
+      }
+      return b.build();
+    } catch (IOException | RuntimeException e) {
+      return null;
+    }
+  }
+
+  private static List<String> split(String s) {
+    return s.isEmpty() ? List.of() : Arrays.asList(s.split(","));
+  }
+}
