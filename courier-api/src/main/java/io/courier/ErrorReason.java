@@ -26,6 +26,8 @@ public enum ErrorReason {
   OVERLOADED(Status.Code.RESOURCE_EXHAUSTED, true),
   /** The server is draining and takes no new calls; another provider, or a new connection, can. */
   SHUTTING_DOWN(Status.Code.UNAVAILABLE, true),
+  /** The registry lists no provider of the service (that accepts the client's serializer). */
+  NO_PROVIDER(Status.Code.UNAVAILABLE, true),
   /** No connection could be made to the endpoint. */
   CONNECT_FAILED(Status.Code.UNAVAILABLE, true),
   /** The connection closed before the request was written: the call did not run. */

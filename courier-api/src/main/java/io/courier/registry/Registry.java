@@ -26,7 +26,11 @@ public interface Registry extends AutoCloseable {
     void close();
   }
 
-  /** Registers an instance and keeps it registered. */
+  /**
+   * Registers an instance and keeps it registered. Returns once the registry has it, or, when
+   * the registry cannot be reached within a short wait, at once: registration then completes in
+   * the background when the registry is back.
+   */
   void register(ServiceInstance instance);
 
   /** Removes an instance. */

@@ -1,7 +1,10 @@
 package io.courier.client;
 
 import io.courier.cluster.LoadBalancer;
+import io.courier.core.Registries;
+import io.courier.core.ServiceDescriptor;
 import io.courier.core.cluster.LoadBalancers;
+import io.courier.registry.Registry;
 import io.courier.internal.codec.Serializers;
 import io.courier.internal.protocol.FrameLimits;
 import io.courier.transport.netty.ClientConfig;
@@ -9,6 +12,8 @@ import io.courier.transport.netty.NettyClient;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.LinkedHashSet;
 import java.util.Objects;
 import java.util.Set;
@@ -39,6 +44,9 @@ public final class CourierClient implements AutoCloseable {
 
   private final NettyClient client;
   private final Object cluster;
+  private final Registry registry;
+  private final Builder config;
+  private final Map<String, Object> discovered = new ConcurrentHashMap<>();
 
   private CourierClient(Builder b) {
     this.client = new NettyClient(new ClientConfig(b.serializer, b.compressor,
@@ -46,17 +54,28 @@ public final class CourierClient implements AutoCloseable {
         b.heartbeatInterval.toMillis(), b.connectionsPerEndpoint, b.backoffInitial.toMillis(),
         b.backoffMax.toMillis(), b.maxFrameBytes, b.maxPendingBytes, Set.copyOf(b.allowedTypes),
         b.ioThreads, b.callbackExecutor));
-    Object c;
+    this.config = b;
+    Object c = null;
+    Registry r = null;
     try {
-      LoadBalancer balancer = LoadBalancers.withWarmup(
-          b.loadBalancer != null ? b.loadBalancer : LoadBalancers.peakEwma(), b.warmup);
-      c = client.cluster(b.addresses, balancer, b.maxAttempts, b.ejectAfterFailures,
-          b.retryRatio, b.minRetriesPerSecond);
+      if (b.registryUri != null) {
+        r = Registries.open(b.registryUri);
+      } else {
+        c = client.cluster(b.addresses, balancer(), b.maxAttempts, b.ejectAfterFailures,
+            b.retryRatio, b.minRetriesPerSecond);
+      }
     } catch (RuntimeException ex) {
       client.close();
       throw ex;
     }
     this.cluster = c;
+    this.registry = r;
+  }
+
+  private LoadBalancer balancer() {
+    return LoadBalancers.withWarmup(
+        config.loadBalancer != null ? config.loadBalancer : LoadBalancers.peakEwma(),
+        config.warmup);
   }
 
   /** A new builder. */
@@ -72,18 +91,29 @@ public final class CourierClient implements AutoCloseable {
    */
   public <T> T stub(Class<T> type) {
     Objects.requireNonNull(type, "type");
-    return client.stub(type, cluster);
+    if (registry == null) {
+      return client.stub(type, cluster);
+    }
+    String service = ServiceDescriptor.of(type).name();
+    Object c = discovered.computeIfAbsent(service, name -> client.discover(registry, name,
+        balancer(), config.maxAttempts, config.ejectAfterFailures, config.retryRatio,
+        config.minRetriesPerSecond));
+    return client.stub(type, c);
   }
 
   /** Closes the connections and releases the threads. Calls in flight fail with UNAVAILABLE. */
   @Override
   public void close() {
     client.close();
+    if (registry != null) {
+      registry.close();
+    }
   }
 
   /** Builds a {@link CourierClient}. Not thread-safe. */
   public static final class Builder {
     private final List<String> addresses = new ArrayList<>();
+    private String registryUri;
     private LoadBalancer loadBalancer;
     private Duration warmup = LoadBalancers.DEFAULT_WARMUP;
     private int maxAttempts = 3;
@@ -110,6 +140,16 @@ public final class CourierClient implements AutoCloseable {
     /** A server's address, {@code host:port}. At least one address is required. */
     public Builder address(String hostPort) {
       addresses.add(Objects.requireNonNull(hostPort, "hostPort"));
+      return this;
+    }
+
+    /**
+     * Finds each service's providers in this registry, for example
+     * {@code zookeeper://127.0.0.1:2181/courier}, and follows them as they come and go; instead
+     * of {@link #address}.
+     */
+    public Builder registry(String uri) {
+      this.registryUri = Objects.requireNonNull(uri, "uri");
       return this;
     }
 
@@ -304,8 +344,10 @@ public final class CourierClient implements AutoCloseable {
 
     /** Builds the client. No connection is made until the first call. */
     public CourierClient build() {
-      if (addresses.isEmpty()) {
-        throw new IllegalStateException("address is required: call address(\"host:port\")");
+      if (addresses.isEmpty() == (registryUri == null)) {
+        throw new IllegalStateException(registryUri == null
+            ? "address is required: call address(\"host:port\") or registry(uri)"
+            : "give either addresses or a registry, not both");
       }
       if (serializer == null) {
         serializer = Serializers.defaultName();

@@ -1,17 +1,22 @@
 package io.courier.server;
 
+import io.courier.core.Registries;
 import io.courier.core.ServiceDescriptor;
 import io.courier.internal.codec.AllowList;
 import io.courier.internal.codec.Serializers;
 import io.courier.internal.protocol.FrameLimits;
 import io.courier.internal.server.DispatchTable;
 import io.courier.internal.server.ServerMethod;
+import io.courier.registry.Registry;
+import io.courier.registry.ServiceInstance;
 import io.courier.spi.Serializer;
 import io.courier.spi.SerializerConfig;
 import io.courier.spi.SerializerProvider;
 import io.courier.transport.netty.Executors2;
 import io.courier.transport.netty.NettyServer;
 import io.courier.transport.netty.ServerConfig;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -43,6 +48,9 @@ public final class CourierServer implements AutoCloseable {
 
   private final Builder config;
   private final List<ServiceDescriptor> services;
+  private final Map<String, List<String>> serializersByService = new LinkedHashMap<>();
+  private Registry registry;
+  private final List<ServiceInstance> registered = new ArrayList<>();
   private final NettyServer server;
   private final ExecutorService ownedExecutor;
 
@@ -69,7 +77,9 @@ public final class CourierServer implements AutoCloseable {
           .build();
       List<SerializerProvider> providers = new ArrayList<>();
       List<Serializer> serializers = new ArrayList<>();
-      for (String name : r.serializers != null ? r.serializers : b.serializers) {
+      List<String> names = r.serializers != null ? r.serializers : b.serializers;
+      serializersByService.put(sd.name(), names);
+      for (String name : names) {
         SerializerProvider p = Serializers.byName(name);
         providers.add(p);
         serializers.add(p.create(sc));
@@ -103,7 +113,52 @@ public final class CourierServer implements AutoCloseable {
    */
   public CourierServer start() {
     server.start();
+    if (config.registryUri != null) {
+      register();
+    }
     return this;
+  }
+
+  /** Registers every service, now that the port accepts calls. */
+  private void register() {
+    String host = config.advertisedHost;
+    if (host == null) {
+      host = config.host.equals("0.0.0.0") || config.host.equals("::") ? localAddress()
+          : config.host;
+    }
+    try {
+      registry = Registries.open(config.registryUri);
+      for (ServiceDescriptor sd : services) {
+        ServiceInstance instance = ServiceInstance.builder(sd.name(), host, port())
+            .serializers(serializersByService.get(sd.name()))
+            .weight(config.weight)
+            .build();
+        registry.register(instance);
+        registered.add(instance);
+      }
+    } catch (RuntimeException e) {
+      server.shutdown();
+      server.closeAll();
+      throw e;
+    }
+  }
+
+  private static String localAddress() {
+    try {
+      return InetAddress.getLocalHost().getHostAddress();
+    } catch (UnknownHostException e) {
+      return "127.0.0.1";
+    }
+  }
+
+  /** Removes this server's services from the registry (first step of a graceful stop). */
+  private synchronized void unregister() {
+    if (registry != null) {
+      for (ServiceInstance i : registered) {
+        registry.unregister(i);
+      }
+      registered.clear();
+    }
   }
 
   /** The port bound (useful with {@code port(0)}); -1 before {@link #start()}. */
@@ -137,6 +192,7 @@ public final class CourierServer implements AutoCloseable {
    * at once; see {@link #awaitTermination(Duration)}.
    */
   public void shutdown() {
+    unregister();
     server.shutdown();
   }
 
@@ -152,12 +208,23 @@ public final class CourierServer implements AutoCloseable {
     if (ownedExecutor != null) {
       ownedExecutor.shutdownNow();
     }
+    if (registry != null) {
+      registry.close();
+    }
     return drained;
   }
 
   /** {@link #shutdown()}, then {@link #awaitTermination} with the configured drain timeout. */
   @Override
   public void close() {
+    if (registry != null && !registered.isEmpty()) {
+      unregister(); // consumers stop picking this server before it refuses calls
+      try {
+        Thread.sleep(config.unregisterDelay.toMillis());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
     shutdown();
     try {
       awaitTermination(config.drainTimeout);
@@ -191,6 +258,10 @@ public final class CourierServer implements AutoCloseable {
     private boolean sendRemoteStack;
     private int compressionThreshold = 1024;
     private int maxPingsPerSecond = 10;
+    private String registryUri;
+    private String advertisedHost;
+    private int weight = 100;
+    private Duration unregisterDelay = Duration.ofSeconds(1);
     private int maxCancelsPerSecond = 1000;
     private int maxConnections = 10_000;
 
@@ -394,6 +465,43 @@ public final class CourierServer implements AutoCloseable {
      */
     public Builder maxConnections(int max) {
       this.maxConnections = positive("maxConnections", max);
+      return this;
+    }
+
+    /**
+     * Registers the services in this registry once the port accepts calls, for example
+     * {@code zookeeper://127.0.0.1:2181/courier}; on {@link CourierServer#close()} they are
+     * unregistered first, then calls drain.
+     */
+    public Builder registry(String uri) {
+      this.registryUri = Objects.requireNonNull(uri, "uri");
+      return this;
+    }
+
+    /**
+     * The host consumers should connect to; default: the bound host, or this machine's address
+     * when bound to all interfaces.
+     */
+    public Builder advertisedHost(String host) {
+      this.advertisedHost = Objects.requireNonNull(host, "host");
+      return this;
+    }
+
+    /** The load-balancing weight announced in the registry, 1 to 10000; default 100. */
+    public Builder weight(int weight) {
+      if (weight < 1 || weight > 10_000) {
+        throw new IllegalArgumentException("weight: " + weight + " (expected: 1 to 10000)");
+      }
+      this.weight = weight;
+      return this;
+    }
+
+    /**
+     * How long {@link CourierServer#close()} waits between unregistering and refusing calls, so
+     * that consumers notice and stop picking this server; default 1 s.
+     */
+    public Builder unregisterDelay(Duration delay) {
+      this.unregisterDelay = nonNegative("unregisterDelay", delay);
       return this;
     }
 

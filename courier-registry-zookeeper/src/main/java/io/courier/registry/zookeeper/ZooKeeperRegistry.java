@@ -10,13 +10,14 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.framework.recipes.cache.ChildData;
 import org.apache.curator.framework.recipes.cache.CuratorCache;
 import org.apache.curator.framework.recipes.cache.CuratorCacheListener;
 import org.apache.curator.framework.recipes.nodes.PersistentNode;
-import org.apache.curator.retry.ExponentialBackoffRetry;
+import org.apache.curator.retry.RetryUntilElapsed;
 import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.KeeperException;
 import org.slf4j.Logger;
@@ -37,14 +38,18 @@ final class ZooKeeperRegistry implements Registry {
   private final Map<String, PersistentNode> registered = new ConcurrentHashMap<>();
   private final List<CuratorCache> caches = new CopyOnWriteArrayList<>();
   private final ExecutorService notifier;
+  private final long registrationWaitMillis;
 
   ZooKeeperRegistry(String connectString, String root, int sessionTimeoutMillis) {
     this.root = root;
+    this.registrationWaitMillis = Math.min(sessionTimeoutMillis, 5_000);
     this.client = CuratorFrameworkFactory.builder()
         .connectString(connectString)
         .sessionTimeoutMs(sessionTimeoutMillis)
         .connectionTimeoutMs(Math.min(sessionTimeoutMillis, 5_000))
-        .retryPolicy(new ExponentialBackoffRetry(100, 29, 5_000))
+        // operations give up after 3 s; registrations are re-created on reconnection anyway,
+        // and a stopping provider must not hang on an unreachable registry
+        .retryPolicy(new RetryUntilElapsed(3_000, 100))
         .build();
     this.notifier = Executors.newSingleThreadExecutor(r -> {
       Thread t = new Thread(r, "courier-registry-zookeeper");
@@ -72,6 +77,15 @@ final class ZooKeeperRegistry implements Registry {
       closeQuietly(old);
     }
     node.start();
+    try {
+      if (!node.waitForInitialCreate(registrationWaitMillis, TimeUnit.MILLISECONDS)) {
+        // the registry is unreachable: keep serving, the node is created once it is back
+        log.warn("[COURIER-R01] {} not registered yet after {} ms; retrying in the background",
+            instance, registrationWaitMillis);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   @Override
@@ -148,11 +162,13 @@ final class ZooKeeperRegistry implements Registry {
 
   @Override
   public void close() {
-    registered.values().forEach(ZooKeeperRegistry::closeQuietly);
-    registered.clear();
     caches.forEach(CuratorCache::close);
     caches.clear();
+    // ending the session removes every ephemeral registration at once, even while the
+    // registry is unreachable (then it expires there); the nodes need no deletes of their own
     client.close();
+    registered.values().forEach(ZooKeeperRegistry::closeQuietly);
+    registered.clear();
     notifier.shutdown();
   }
 }

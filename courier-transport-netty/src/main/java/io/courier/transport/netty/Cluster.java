@@ -1,5 +1,7 @@
 package io.courier.transport.netty;
 
+import io.courier.ErrorReason;
+import io.courier.RpcException;
 import io.courier.cluster.LoadBalancer;
 import java.util.ArrayList;
 import java.util.List;
@@ -12,14 +14,16 @@ import java.util.stream.Collectors;
  */
 final class Cluster {
 
-  final List<Endpoint> endpoints;
+  volatile List<Endpoint> endpoints;
+  private final String service;
   private final LoadBalancer balancer;
   final int maxAttempts;
   final int ejectAfterFailures;
   final RetryBudget retryBudget;
 
-  Cluster(List<Endpoint> endpoints, LoadBalancer balancer, int maxAttempts,
+  Cluster(String service, List<Endpoint> endpoints, LoadBalancer balancer, int maxAttempts,
       int ejectAfterFailures, RetryBudget retryBudget) {
+    this.service = service;
     this.endpoints = List.copyOf(endpoints);
     this.balancer = balancer;
     this.maxAttempts = maxAttempts;
@@ -33,8 +37,13 @@ final class Cluster {
    * @param tried endpoints this call already failed on (never sent, refused), or null
    */
   Endpoint pick(Object[] args, List<Endpoint> tried) {
+    List<Endpoint> endpoints = this.endpoints;
     if (endpoints.size() == 1) {
       return endpoints.get(0);
+    }
+    if (endpoints.isEmpty()) {
+      throw new RpcException(ErrorReason.NO_PROVIDER, "no provider of " + service
+          + " is registered (that accepts this client's serializer)");
     }
     boolean filter = tried != null;
     for (Endpoint e : endpoints) {
@@ -63,6 +72,11 @@ final class Cluster {
       candidates.addAll(endpoints);
     }
     return balancer.pick(candidates, args);
+  }
+
+  /** Replaces the endpoints (from a registry notification). */
+  void update(List<Endpoint> endpoints) {
+    this.endpoints = List.copyOf(endpoints);
   }
 
   @Override

@@ -30,6 +30,7 @@ public final class Endpoint implements Candidate {
   private volatile long latencyEwmaNanos;
   private long lastSampleNanos;
   private volatile long upSinceNanos;
+  private volatile int weight = 100;
   private volatile long failingUntilNanos;
   private volatile long ejectedUntilNanos;
   private int consecutiveFailures; // guarded by this
@@ -85,7 +86,12 @@ public final class Endpoint implements Candidate {
 
   @Override
   public int weight() {
-    return 100;
+    return weight;
+  }
+
+  /** Sets the weight announced by the registry. */
+  void weight(int weight) {
+    this.weight = weight;
   }
 
   @Override

@@ -18,6 +18,8 @@ import io.courier.internal.protocol.FrameCodec;
 import io.courier.internal.protocol.FrameLimits;
 import io.courier.internal.protocol.InboundFrame;
 import io.courier.cluster.LoadBalancer;
+import io.courier.registry.Registry;
+import io.courier.registry.ServiceInstance;
 import io.courier.spi.Compressor;
 import io.courier.spi.Serializer;
 import io.courier.spi.SerializerConfig;
@@ -55,6 +57,7 @@ import java.util.concurrent.TimeUnit;
 public final class NettyClient implements AutoCloseable {
 
   private static final Object[] NO_ARGS = new Object[0];
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(NettyClient.class);
 
   private final ClientConfig config;
   private final EventLoopGroup group;
@@ -62,6 +65,7 @@ public final class NettyClient implements AutoCloseable {
   private final Executor callbackExecutor;
   private final Map<String, Endpoint> endpoints = new ConcurrentHashMap<>();
   private final Map<Class<?>, Object> stubs = new ConcurrentHashMap<>();
+  private final List<Registry.Subscription> subscriptions = new java.util.concurrent.CopyOnWriteArrayList<>();
   private final FrameLimits limits;
   private volatile boolean closed;
 
@@ -153,8 +157,43 @@ public final class NettyClient implements AutoCloseable {
     for (String a : addresses) {
       list.add(endpoint(a));
     }
-    return new Cluster(list, balancer, maxAttempts, ejectAfterFailures,
+    return new Cluster("the service", list, balancer, maxAttempts, ejectAfterFailures,
         new RetryBudget(retryRatio, minRetriesPerSecond));
+  }
+
+  /**
+   * The cluster of a service's providers as {@code registry} lists them, kept current by a
+   * subscription. Providers that do not accept this client's serializer are left out. An empty
+   * list pushed while providers were known is not applied (the registry may be partitioned or
+   * restarting); the last known providers stay in use.
+   */
+  public Object discover(Registry registry, String service, LoadBalancer balancer,
+      int maxAttempts, int ejectAfterFailures, double retryRatio, int minRetriesPerSecond) {
+    Cluster cluster = new Cluster(service, List.of(), balancer, maxAttempts, ejectAfterFailures,
+        new RetryBudget(retryRatio, minRetriesPerSecond));
+    Registry.Listener listener = instances -> {
+      List<Endpoint> list = new ArrayList<>();
+      for (ServiceInstance i : instances) {
+        if (i.serializers().isEmpty() || i.serializers().contains(config.serializer())) {
+          Endpoint e = endpoint(i.address());
+          e.weight(i.weight());
+          list.add(e);
+        }
+      }
+      if (list.isEmpty() && !cluster.endpoints.isEmpty()) {
+        log.warn("[COURIER-C03] the registry lists no provider of {}; keeping the last {} known",
+            service, cluster.endpoints.size());
+        return;
+      }
+      cluster.update(list);
+    };
+    try {
+      listener.onInstances(registry.lookup(service));
+    } catch (RuntimeException e) {
+      log.warn("[COURIER-C04] cannot look up {} in the registry yet: {}", service, e.toString());
+    }
+    subscriptions.add(registry.subscribe(service, listener));
+    return cluster;
   }
 
   /** A stub of {@code type} calling {@code cluster}; cached per interface. */
@@ -468,7 +507,13 @@ public final class NettyClient implements AutoCloseable {
 
   private void attemptAsync(ClientMethod m, Object[] args, Cluster cluster, List<Endpoint> tried,
       CompletableFuture<Object> result, int attempt, long start, long deadline) {
-    Endpoint e = cluster.pick(args, tried);
+    Endpoint e;
+    try {
+      e = cluster.pick(args, tried);
+    } catch (RpcException r) {
+      result.completeExceptionally(r);
+      return;
+    }
     ClientCall c = newCall(m, attempt, start, deadline);
     Endpoint.Slot slot = e.pick();
     ClientConnectionHandler ready = slot.ready();
@@ -612,6 +657,7 @@ public final class NettyClient implements AutoCloseable {
   @Override
   public void close() {
     closed = true;
+    subscriptions.forEach(Registry.Subscription::close);
     endpoints.values().forEach(Endpoint::close);
     group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
     if (ownedCallbackExecutor != null) {

@@ -1,0 +1,139 @@
+package io.courier.transport.netty;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import io.courier.ErrorReason;
+import io.courier.RpcException;
+import io.courier.client.CourierClient;
+import io.courier.registry.embedded.EmbeddedZooKeeper;
+import io.courier.server.CourierServer;
+import io.courier.testing.fixtures.Calculator;
+import io.courier.testing.fixtures.CalculatorImpl;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Providers register in a real ZooKeeper (embedded, loopback); the consumer follows them. */
+class RegistryClusterTest {
+
+  @TempDir
+  Path data;
+
+  EmbeddedZooKeeper zk;
+  final List<CourierServer> servers = new ArrayList<>();
+  final List<CalculatorImpl> impls = new ArrayList<>();
+
+  @BeforeEach
+  void startRegistry() {
+    zk = EmbeddedZooKeeper.start("127.0.0.1", 0, data);
+  }
+
+  @AfterEach
+  void stop() {
+    servers.forEach(CourierServer::close);
+    if (zk != null) {
+      zk.close();
+    }
+  }
+
+  private CourierServer provider() {
+    CalculatorImpl impl = new CalculatorImpl();
+    CourierServer s = CourierServer.builder().host("127.0.0.1").registry(zk.uri())
+        .unregisterDelay(Duration.ofMillis(300)).service(Calculator.class, impl).build().start();
+    impls.add(impl);
+    servers.add(s);
+    return s;
+  }
+
+  private static void await(BooleanSupplier condition, String what) throws InterruptedException {
+    long end = System.nanoTime() + 15_000_000_000L;
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > end) {
+        throw new AssertionError("timed out waiting for " + what);
+      }
+      Thread.sleep(10);
+    }
+  }
+
+  private static int callsUntil(Calculator k, BooleanSupplier done) throws InterruptedException {
+    long end = System.nanoTime() + 15_000_000_000L;
+    int n = 0;
+    while (!done.getAsBoolean()) {
+      if (System.nanoTime() > end) {
+        throw new AssertionError("timed out");
+      }
+      assertThat(k.add(n, 1)).isEqualTo(n + 1);
+      n++;
+    }
+    return n;
+  }
+
+  @Test
+  void providersComeAndGoWithoutAFailedCall() throws Exception {
+    provider();
+    provider();
+    try (CourierClient c = CourierClient.builder().registry(zk.uri()).warmup(Duration.ZERO)
+        .build()) {
+      Calculator k = c.stub(Calculator.class);
+      callsUntil(k, () -> impls.get(0).calls.get() > 10 && impls.get(1).calls.get() > 10);
+
+      provider(); // joins: the consumer starts sending to it
+      callsUntil(k, () -> impls.get(2).calls.get() > 10);
+
+      // a provider leaves gracefully while calls go on: none of them fails
+      Thread stopper = new Thread(() -> servers.get(0).close());
+      stopper.start();
+      int before = impls.get(0).calls.get();
+      for (int i = 0; i < 500; i++) {
+        assertThat(k.add(i, 1)).isEqualTo(i + 1);
+      }
+      stopper.join();
+      int after = impls.get(0).calls.get();
+      for (int i = 0; i < 200; i++) {
+        assertThat(k.add(i, 2)).isEqualTo(i + 2);
+      }
+      assertThat(impls.get(0).calls.get()).isEqualTo(after); // no more calls to the stopped one
+      assertThat(after).isGreaterThanOrEqualTo(before);
+    }
+  }
+
+  @Test
+  void callsGoOnWhileTheRegistryIsDown() throws Exception {
+    provider();
+    try (CourierClient c = CourierClient.builder().registry(zk.uri()).build()) {
+      Calculator k = c.stub(Calculator.class);
+      assertThat(k.add(1, 2)).isEqualTo(3);
+      zk.close();
+      zk = null;
+      for (int i = 0; i < 200; i++) {
+        assertThat(k.add(i, 1)).isEqualTo(i + 1); // the last known providers stay in use
+      }
+    }
+  }
+
+  @Test
+  void noRegisteredProviderIsAClearError() throws Exception {
+    try (CourierClient c = CourierClient.builder().registry(zk.uri()).build()) {
+      RpcException e = catchThrowableOfType(() -> c.stub(Calculator.class).add(1, 2),
+          RpcException.class);
+      assertThat(e.reason()).isEqualTo(ErrorReason.NO_PROVIDER);
+      assertThat(e.isRetryable()).isTrue();
+      assertThat(e.getMessage()).contains("no provider of test.Calculator is registered");
+      provider();
+      await(() -> {
+        try {
+          return c.stub(Calculator.class).add(1, 2) == 3;
+        } catch (RpcException notYet) {
+          return false;
+        }
+      }, "the provider to be discovered");
+    }
+  }
+}
