@@ -4,24 +4,34 @@ import io.courier.CallContext;
 import io.courier.RpcException;
 import io.courier.client.CourierClient;
 import io.courier.core.ServiceDescriptor;
+import io.courier.core.cluster.LoadBalancers;
+import io.courier.registry.embedded.EmbeddedZooKeeper;
 import java.io.BufferedReader;
 import java.io.File;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.LocalDate;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
- * Courier's demo: starts a provider in its own JVM, then calls it from this one over loopback
- * TCP and prints each call with its latency: synchronous, asynchronous, one-way, a checked and an
- * unchecked remote exception, a deadline exceeded; then a short burst of calls with percentiles.
+ * Courier's demo: an embedded registry and three provider JVMs on loopback. It calls one provider
+ * and prints each call with its latency (synchronous, asynchronous, one-way, a checked and an
+ * unchecked remote exception, a deadline exceeded, then a burst with percentiles); then a
+ * consumer finds all three through the registry, spreads calls over them, and is still answered
+ * after one is killed.
  */
 public final class Demo {
 
@@ -31,50 +41,133 @@ public final class Demo {
     System.exit(run(System.out));
   }
 
-  /**
-   * Runs the demo, printing to {@code out}.
-   *
-   * @return the exit code: 0 when every call behaved as shown
-   */
-  public static int run(PrintStream out) throws Exception {
-    String java = System.getProperty("java.home") + File.separator + "bin" + File.separator
-        + "java";
-    Process provider = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
-        ProviderMain.class.getName())
-        .redirectError(ProcessBuilder.Redirect.INHERIT)
-        .start();
-    int exit = 1;
-    try {
+  /** A provider JVM of the demo. */
+  private static final class Provider {
+    final String name;
+    final Process process;
+    final String address;
+
+    Provider(String name, String registry) throws Exception {
+      this.name = name;
+      String java = System.getProperty("java.home") + File.separator + "bin" + File.separator
+          + "java";
+      process = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+          ProviderMain.class.getName(), name, registry)
+          .redirectError(ProcessBuilder.Redirect.INHERIT)
+          .start();
       BufferedReader fromProvider = new BufferedReader(
-          new InputStreamReader(provider.getInputStream(), StandardCharsets.UTF_8));
+          new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
       String line;
       while ((line = fromProvider.readLine()) != null && !line.startsWith("LISTENING ")) {
-        out.println("provider: " + line);
+        // the provider's own output before it serves
       }
       if (line == null) {
-        throw new IllegalStateException("the provider exited before it was serving");
+        throw new IllegalStateException(name + " exited before it was serving");
       }
-      String address = "127.0.0.1:" + line.substring("LISTENING ".length());
-      out.println("Courier demo");
-      out.println("provider: pid " + provider.pid() + ", serving on " + address);
-      out.print(ServiceDescriptor.of(Greeter.class).describe());
-      out.println();
-      try (CourierClient client = CourierClient.builder().address(address)
-          .timeout(Duration.ofSeconds(2)).build()) {
-        exit = calls(client.stub(Greeter.class), out);
-      }
-    } finally {
-      try (OutputStream in = provider.getOutputStream()) {
+      address = "127.0.0.1:" + line.substring("LISTENING ".length());
+    }
+
+    /** Asks for a graceful stop; returns the exit code, or -1 when it had to be killed. */
+    int stop() throws InterruptedException {
+      try (OutputStream in = process.getOutputStream()) {
         in.write("stop\n".getBytes(StandardCharsets.US_ASCII));
       } catch (Exception ignored) {
         // already gone
       }
-      if (!provider.waitFor(15, TimeUnit.SECONDS)) {
-        provider.destroyForcibly();
+      if (!process.waitFor(15, TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+        return -1;
+      }
+      return process.exitValue();
+    }
+  }
+
+  /**
+   * Runs the demo, printing to {@code out}: an embedded registry, three provider JVMs, the call
+   * showcase against one of them, then a consumer that finds all three through the registry,
+   * spreads calls over them, and keeps being answered when one is killed.
+   *
+   * @return the exit code: 0 when every call behaved as shown
+   */
+  public static int run(PrintStream out) throws Exception {
+    Path data = Files.createTempDirectory("courier-demo-registry");
+    List<Provider> providers = new ArrayList<>();
+    int exit = 1;
+    EmbeddedZooKeeper registry = EmbeddedZooKeeper.start("127.0.0.1", 0, data);
+    try {
+      out.println("Courier demo");
+      out.println("registry: embedded ZooKeeper at " + registry.uri());
+      for (int i = 1; i <= 3; i++) {
+        Provider p = new Provider("provider-" + i, registry.uri());
+        providers.add(p);
+        out.println(p.name + ": pid " + p.process.pid() + ", serving on " + p.address
+            + ", registered");
+      }
+      out.print(ServiceDescriptor.of(Greeter.class).describe());
+      out.println();
+      out.println("-- every kind of call, to " + providers.get(0).name + " by address --");
+      try (CourierClient client = CourierClient.builder().address(providers.get(0).address)
+          .timeout(Duration.ofSeconds(2)).build()) {
+        exit = calls(client.stub(Greeter.class), out);
+      }
+      out.println();
+      out.println("-- a cluster found through the registry --");
+      // round robin, so the spread is easy to read (the default balancer favours the fastest)
+      try (CourierClient client = CourierClient.builder().registry(registry.uri())
+          .loadBalancer(LoadBalancers.roundRobin()).warmup(Duration.ZERO)
+          .timeout(Duration.ofSeconds(2)).build()) {
+        exit |= cluster(client.stub(Greeter.class), providers, out);
+      }
+    } finally {
+      for (Provider p : providers) {
+        if (p.process.isAlive()) {
+          int code = p.stop();
+          out.println(p.name + " stopped gracefully (exit code " + code + ")");
+          if (code != 0) {
+            exit = 1;
+          }
+        }
+      }
+      registry.close();
+    }
+    return exit;
+  }
+
+  private static int cluster(Greeter greeter, List<Provider> providers, PrintStream out)
+      throws Exception {
+    out.println("300 calls, round robin: " + spread(greeter, 300).spread);
+    Provider victim = providers.get(1);
+    victim.process.destroyForcibly(); // SIGKILL: no goodbye, no unregistration
+    victim.process.waitFor();
+    out.println(victim.name + " killed (SIGKILL)");
+    Spread after = spread(greeter, 300);
+    out.println("300 calls after the kill: " + after.spread + ", " + after.failed
+        + " failed" + (after.failed == 0 ? "" : " (" + after.firstFailure + ")"));
+    boolean ok = after.failed <= 1 && !after.spread.containsKey(victim.name)
+        && after.spread.size() == 2;
+    out.println(ok ? "the consumer kept being answered by the other providers"
+        : "UNEXPECTED: calls were lost");
+    return ok ? 0 : 1;
+  }
+
+  private record Spread(Map<String, Integer> spread, int failed, String firstFailure) {}
+
+  /** Calls node() {@code n} times; counts answers per provider and failures. */
+  private static Spread spread(Greeter greeter, int n) {
+    Map<String, Integer> counts = new TreeMap<>();
+    int failed = 0;
+    String first = null;
+    for (int i = 0; i < n; i++) {
+      try {
+        counts.merge(greeter.node(), 1, Integer::sum);
+      } catch (RpcException e) {
+        failed++;
+        if (first == null) {
+          first = e.status().code() + " " + e.reason();
+        }
       }
     }
-    out.println("provider stopped gracefully (exit code " + provider.exitValue() + ")");
-    return exit == 0 ? provider.exitValue() : exit;
+    return new Spread(counts, failed, first);
   }
 
   private static int calls(Greeter greeter, PrintStream out) throws Exception {

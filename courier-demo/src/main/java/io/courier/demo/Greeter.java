@@ -29,4 +29,7 @@ public interface Greeter {
 
   /** Takes {@code millis} to answer. */
   String slow(long millis);
+
+  /** The name of the provider that answers. */
+  String node();
 }

@@ -9,6 +9,16 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class GreeterImpl implements Greeter {
 
   private final AtomicInteger audited = new AtomicInteger();
+  private final String name;
+
+  public GreeterImpl(String name) {
+    this.name = name;
+  }
+
+  @Override
+  public String node() {
+    return name;
+  }
 
   @Override
   public String greet(String name) {

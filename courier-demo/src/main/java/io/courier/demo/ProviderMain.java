@@ -4,24 +4,31 @@ import io.courier.server.CourierServer;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 
 /**
- * The demo's provider process: serves {@link Greeter} on a free loopback port, prints
- * {@code LISTENING <port>}, and shuts down gracefully when its standard input closes or says
- * {@code stop}.
+ * The demo's provider process: serves {@link Greeter} on a free loopback port (registering it when
+ * given a registry), prints {@code LISTENING <port>}, and shuts down gracefully when its standard
+ * input closes or says {@code stop}.
  */
 public final class ProviderMain {
 
   private ProviderMain() {}
 
+  /**
+   * Arguments: the provider's name, then optionally a registry URI to register in.
+   */
   public static void main(String[] args) throws Exception {
-    int port = args.length > 0 ? Integer.parseInt(args[0]) : 0;
-    CourierServer server = CourierServer.builder()
+    String name = args.length > 0 ? args[0] : "provider";
+    CourierServer.Builder builder = CourierServer.builder()
         .host("127.0.0.1")
-        .port(port)
-        .service(Greeter.class, new GreeterImpl())
-        .build()
-        .start();
+        .port(0)
+        .unregisterDelay(Duration.ofMillis(300))
+        .service(Greeter.class, new GreeterImpl(name));
+    if (args.length > 1) {
+      builder.registry(args[1]);
+    }
+    CourierServer server = builder.build().start();
     System.out.println("LISTENING " + server.port());
     System.out.flush();
     try (BufferedReader in = new BufferedReader(

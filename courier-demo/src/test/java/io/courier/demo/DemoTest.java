@@ -7,7 +7,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 
-/** Runs the README's demo: a provider JVM and a consumer, and checks what it prints. */
+/** Runs the README's demo: a registry, three provider JVMs and a consumer; checks what it prints. */
 class DemoTest {
 
   @Test
@@ -29,7 +29,13 @@ class DemoTest {
         "UNKNOWN (APPLICATION_ERROR): disk full [remote java.lang.IllegalStateException]",
         "DEADLINE_EXCEEDED: deadline of",
         "sequential sync calls: p50",
-        "provider stopped gracefully (exit code 0)");
+        "registry: embedded ZooKeeper at zookeeper://127.0.0.1:",
+        "provider-2 killed (SIGKILL)",
+        "the consumer kept being answered by the other providers",
+        "provider-1 stopped gracefully (exit code 0)",
+        "provider-3 stopped gracefully (exit code 0)");
+    assertThat(printed).containsPattern("300 calls, round robin: \\{provider-1=\\d+, "
+        + "provider-2=\\d+, provider-3=\\d+\\}");
     assertThat(printed).containsPattern("audited\\(\\) once the one-way calls ran +\\d+ µs  -> 3");
   }
 }

@@ -11,6 +11,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.framework.recipes.cache.ChildData;
@@ -122,9 +123,18 @@ final class ZooKeeperRegistry implements Registry {
           });
       listener.onInstances(List.copyOf(list));
     };
+    // events while the cache fills up describe a partial list: deliver from the first full one
+    AtomicBoolean initialized = new AtomicBoolean();
     CuratorCacheListener l = CuratorCacheListener.builder()
-        .forAll((type, before, after) -> deliver.run())
-        .forInitialized(deliver)
+        .forAll((type, before, after) -> {
+          if (initialized.get()) {
+            deliver.run();
+          }
+        })
+        .forInitialized(() -> {
+          initialized.set(true);
+          deliver.run();
+        })
         .build();
     cache.listenable().addListener(l, notifier);
     caches.add(cache);
