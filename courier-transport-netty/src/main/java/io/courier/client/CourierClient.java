@@ -9,6 +9,7 @@ import io.courier.internal.codec.Serializers;
 import io.courier.internal.protocol.FrameLimits;
 import io.courier.transport.netty.ClientConfig;
 import io.courier.transport.netty.NettyClient;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -97,7 +98,7 @@ public final class CourierClient implements AutoCloseable {
     String service = ServiceDescriptor.of(type).name();
     Object c = discovered.computeIfAbsent(service, name -> client.discover(registry, name,
         balancer(), config.maxAttempts, config.ejectAfterFailures, config.retryRatio,
-        config.minRetriesPerSecond));
+        config.minRetriesPerSecond, config.registryCacheDir));
     return client.stub(type, c);
   }
 
@@ -114,6 +115,8 @@ public final class CourierClient implements AutoCloseable {
   public static final class Builder {
     private final List<String> addresses = new ArrayList<>();
     private String registryUri;
+    private Path registryCacheDir = Path.of(System.getProperty("user.home"), ".courier",
+        "registry-cache");
     private LoadBalancer loadBalancer;
     private Duration warmup = LoadBalancers.DEFAULT_WARMUP;
     private int maxAttempts = 3;
@@ -150,6 +153,15 @@ public final class CourierClient implements AutoCloseable {
      */
     public Builder registry(String uri) {
       this.registryUri = Objects.requireNonNull(uri, "uri");
+      return this;
+    }
+
+    /**
+     * Where the last provider list of each service is kept, so that a consumer can start while
+     * the registry is down; default {@code ~/.courier/registry-cache}; null disables.
+     */
+    public Builder registryCacheDir(Path dir) {
+      this.registryCacheDir = dir;
       return this;
     }
 

@@ -168,9 +168,11 @@ public final class NettyClient implements AutoCloseable {
    * restarting); the last known providers stay in use.
    */
   public Object discover(Registry registry, String service, LoadBalancer balancer,
-      int maxAttempts, int ejectAfterFailures, double retryRatio, int minRetriesPerSecond) {
+      int maxAttempts, int ejectAfterFailures, double retryRatio, int minRetriesPerSecond,
+      java.nio.file.Path cacheDir) {
     Cluster cluster = new Cluster(service, List.of(), balancer, maxAttempts, ejectAfterFailures,
         new RetryBudget(retryRatio, minRetriesPerSecond));
+    RegistryCache cache = cacheDir == null ? null : new RegistryCache(cacheDir);
     Registry.Listener listener = instances -> {
       List<Endpoint> list = new ArrayList<>();
       for (ServiceInstance i : instances) {
@@ -186,12 +188,20 @@ public final class NettyClient implements AutoCloseable {
         return;
       }
       cluster.update(list);
+      if (cache != null && !instances.isEmpty()) {
+        cache.save(service, instances);
+      }
     };
+    List<ServiceInstance> initial = List.of();
     try {
-      listener.onInstances(registry.lookup(service));
+      initial = registry.lookup(service);
     } catch (RuntimeException e) {
       log.warn("[COURIER-C04] cannot look up {} in the registry yet: {}", service, e.toString());
     }
+    if (initial.isEmpty() && cache != null) {
+      initial = cache.load(service); // start from what was last seen; the registry may be down
+    }
+    listener.onInstances(initial);
     subscriptions.add(registry.subscribe(service, listener));
     return cluster;
   }

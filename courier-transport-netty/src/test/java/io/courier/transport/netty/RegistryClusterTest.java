@@ -79,7 +79,7 @@ class RegistryClusterTest {
   void providersComeAndGoWithoutAFailedCall() throws Exception {
     provider();
     provider();
-    try (CourierClient c = CourierClient.builder().registry(zk.uri()).warmup(Duration.ZERO)
+    try (CourierClient c = CourierClient.builder().registry(zk.uri()).registryCacheDir(data.resolve("cache")).warmup(Duration.ZERO)
         .build()) {
       Calculator k = c.stub(Calculator.class);
       callsUntil(k, () -> impls.get(0).calls.get() > 10 && impls.get(1).calls.get() > 10);
@@ -107,7 +107,7 @@ class RegistryClusterTest {
   @Test
   void callsGoOnWhileTheRegistryIsDown() throws Exception {
     provider();
-    try (CourierClient c = CourierClient.builder().registry(zk.uri()).build()) {
+    try (CourierClient c = CourierClient.builder().registry(zk.uri()).registryCacheDir(data.resolve("cache")).build()) {
       Calculator k = c.stub(Calculator.class);
       assertThat(k.add(1, 2)).isEqualTo(3);
       zk.close();
@@ -120,7 +120,7 @@ class RegistryClusterTest {
 
   @Test
   void noRegisteredProviderIsAClearError() throws Exception {
-    try (CourierClient c = CourierClient.builder().registry(zk.uri()).build()) {
+    try (CourierClient c = CourierClient.builder().registry(zk.uri()).registryCacheDir(data.resolve("cache")).build()) {
       RpcException e = catchThrowableOfType(() -> c.stub(Calculator.class).add(1, 2),
           RpcException.class);
       assertThat(e.reason()).isEqualTo(ErrorReason.NO_PROVIDER);
@@ -134,6 +134,22 @@ class RegistryClusterTest {
           return false;
         }
       }, "the provider to be discovered");
+    }
+  }
+
+  @Test
+  void aConsumerStartsFromItsCacheWhileTheRegistryIsDown() throws Exception {
+    provider();
+    String uri = zk.uri();
+    try (CourierClient first = CourierClient.builder().registry(uri)
+        .registryCacheDir(data.resolve("cache")).build()) {
+      assertThat(first.stub(Calculator.class).add(1, 2)).isEqualTo(3); // sees it, caches it
+    }
+    zk.close();
+    zk = null;
+    try (CourierClient later = CourierClient.builder().registry(uri)
+        .registryCacheDir(data.resolve("cache")).build()) {
+      assertThat(later.stub(Calculator.class).add(2, 3)).isEqualTo(5);
     }
   }
 }
