@@ -192,14 +192,14 @@ public final class NettyClient implements AutoCloseable {
         cache.save(service, instances);
       }
     };
-    List<ServiceInstance> initial = List.of();
+    List<ServiceInstance> initial;
     try {
       initial = registry.lookup(service);
     } catch (RuntimeException e) {
-      log.warn("[COURIER-C04] cannot look up {} in the registry yet: {}", service, e.toString());
-    }
-    if (initial.isEmpty() && cache != null) {
-      initial = cache.load(service); // start from what was last seen; the registry may be down
+      // the registry is unreachable: start from what was last seen, if anything
+      initial = cache == null ? List.of() : cache.load(service);
+      log.warn("[COURIER-C04] cannot look up {} in the registry ({}); starting from {} cached"
+          + " providers", service, e.toString(), initial.size());
     }
     listener.onInstances(initial);
     subscriptions.add(registry.subscribe(service, listener));
