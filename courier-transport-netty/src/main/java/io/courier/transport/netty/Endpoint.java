@@ -28,7 +28,7 @@ public final class Endpoint implements Candidate {
   private final AtomicInteger next = new AtomicInteger();
   private final AtomicInteger inFlight = new AtomicInteger();
   private volatile long latencyEwmaNanos;
-  private long lastSampleNanos;
+  private volatile long lastSampleNanos;
   private volatile long upSinceNanos;
   private volatile int weight = 100;
   private volatile long failingUntilNanos;
@@ -99,9 +99,20 @@ public final class Endpoint implements Candidate {
     return inFlight.get();
   }
 
+  /**
+   * The latency average, decayed for the time since the last sample: an endpoint that was slow
+   * once and then stopped being picked would otherwise keep its peak forever and never be tried
+   * again.
+   */
   @Override
   public long latencyEwmaNanos() {
-    return latencyEwmaNanos;
+    long ewma = latencyEwmaNanos;
+    long last = lastSampleNanos;
+    if (ewma == 0 || last == 0) {
+      return ewma;
+    }
+    long idle = System.nanoTime() - last;
+    return idle <= 0 ? ewma : (long) (ewma * Math.exp(-(double) idle / EWMA_DECAY_NANOS));
   }
 
   @Override
