@@ -3,7 +3,6 @@ package io.courier.transport.netty;
 import io.courier.internal.protocol.Frame;
 import java.io.DataInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
@@ -119,22 +118,6 @@ final class RawFrames implements AutoCloseable {
     } catch (IOException e) {
       return true; // reset
     }
-  }
-
-  /** Reads nothing for {@code millis}: true when no byte arrived and the socket is open. */
-  boolean silentFor(int millis) throws IOException {
-    socket.setSoTimeout(millis);
-    try {
-      return in.read() < 0 ? false : false;
-    } catch (SocketTimeoutException e) {
-      return true;
-    } finally {
-      socket.setSoTimeout(5_000);
-    }
-  }
-
-  InputStream input() {
-    return in;
   }
 
   @Override
