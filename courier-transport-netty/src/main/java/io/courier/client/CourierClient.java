@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.LinkedHashSet;
 import java.util.Objects;
@@ -100,6 +101,17 @@ public final class CourierClient implements AutoCloseable {
         balancer(), config.maxAttempts, config.ejectAfterFailures, config.retryRatio,
         config.minRetriesPerSecond, config.registryCacheDir));
     return client.stub(type, c);
+  }
+
+  /**
+   * For a client on a registry: how long the newest provider of the service took from
+   * registering to being picked from by this client (registry propagation, measured with both
+   * hosts' wall clocks), or empty when no provider joined since this client first looked.
+   */
+  public Optional<Duration> lastPropagationDelay(Class<?> serviceType) {
+    Object c = registry == null ? null : discovered.get(ServiceDescriptor.of(serviceType).name());
+    long ms = c == null ? -1 : client.lastPropagationMillis(c);
+    return ms < 0 ? Optional.empty() : Optional.of(Duration.ofMillis(ms));
   }
 
   /** Closes the connections and releases the threads. Calls in flight fail with UNAVAILABLE. */

@@ -46,6 +46,12 @@ import java.util.stream.Collectors;
  */
 public final class CourierServer implements AutoCloseable {
 
+  /**
+   * Registry metadata key: when the provider registered (epoch milliseconds), from which
+   * consumers measure how long the change took to reach them.
+   */
+  public static final String REGISTERED_AT = "registered-at-ms";
+
   private final Builder config;
   private final List<ServiceDescriptor> services;
   private final Map<String, List<String>> serializersByService = new LinkedHashMap<>();
@@ -132,6 +138,7 @@ public final class CourierServer implements AutoCloseable {
         ServiceInstance instance = ServiceInstance.builder(sd.name(), host, port())
             .serializers(serializersByService.get(sd.name()))
             .weight(config.weight)
+            .metadata(REGISTERED_AT, Long.toString(System.currentTimeMillis()))
             .build();
         registry.register(instance);
         registered.add(instance);

@@ -20,6 +20,8 @@ final class Cluster {
   final int maxAttempts;
   final int ejectAfterFailures;
   final RetryBudget retryBudget;
+  /** Registration to first use by this consumer of the newest provider, ms; -1 before any. */
+  volatile long lastPropagationMillis = -1;
 
   Cluster(String service, List<Endpoint> endpoints, LoadBalancer balancer, int maxAttempts,
       int ejectAfterFailures, RetryBudget retryBudget) {

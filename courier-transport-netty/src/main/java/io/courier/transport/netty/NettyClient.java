@@ -175,11 +175,21 @@ public final class NettyClient implements AutoCloseable {
     RegistryCache cache = cacheDir == null ? null : new RegistryCache(cacheDir);
     Registry.Listener listener = instances -> {
       List<Endpoint> list = new ArrayList<>();
+      List<Endpoint> before = cluster.endpoints;
+      long now = System.currentTimeMillis();
       for (ServiceInstance i : instances) {
         if (i.serializers().isEmpty() || i.serializers().contains(config.serializer())) {
           Endpoint e = endpoint(i.address());
           e.weight(i.weight());
           list.add(e);
+          String at = i.metadata().get("registered-at-ms");
+          if (at != null && !before.contains(e) && !before.isEmpty()) {
+            try {
+              cluster.lastPropagationMillis = Math.max(0, now - Long.parseLong(at));
+            } catch (NumberFormatException ignored) {
+              // not a number: nothing to measure
+            }
+          }
         }
       }
       if (list.isEmpty() && !cluster.endpoints.isEmpty()) {
@@ -204,6 +214,14 @@ public final class NettyClient implements AutoCloseable {
     listener.onInstances(initial);
     subscriptions.add(registry.subscribe(service, listener));
     return cluster;
+  }
+
+  /**
+   * How long the newest provider of a discovered cluster took from registering to being in this
+   * consumer's pick set (wall clocks of both hosts, so skew counts), or -1.
+   */
+  public long lastPropagationMillis(Object cluster) {
+    return ((Cluster) cluster).lastPropagationMillis;
   }
 
   /** A stub of {@code type} calling {@code cluster}; cached per interface. */

@@ -88,8 +88,12 @@ class RegistryClusterTest {
       Calculator k = c.stub(Calculator.class);
       callsUntil(k, () -> impls.get(0).calls.get() > 10 && impls.get(1).calls.get() > 10);
 
+      assertThat(c.lastPropagationDelay(Calculator.class)).isEmpty(); // none joined since
       provider(); // joins: the consumer starts sending to it
       callsUntil(k, () -> impls.get(2).calls.get() > 10);
+      Duration propagation = c.lastPropagationDelay(Calculator.class).orElseThrow();
+      System.out.println("registry propagation: " + propagation.toMillis() + " ms");
+      assertThat(propagation).isBetween(Duration.ZERO, Duration.ofSeconds(15));
 
       // a provider leaves gracefully while calls go on: none of them fails
       Thread stopper = new Thread(() -> servers.get(0).close());
