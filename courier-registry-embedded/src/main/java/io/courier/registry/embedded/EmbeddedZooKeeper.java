@@ -42,6 +42,9 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
     try {
       Files.createDirectories(dataDir);
       ZooKeeperServer server = new ZooKeeperServer(dataDir.toFile(), dataDir.toFile(), 500);
+      if (System.getProperty("zookeeper.maxCnxns") == null) {
+        System.setProperty("zookeeper.maxCnxns", "10000"); // a limit, and no startup warning
+      }
       NIOServerCnxnFactory factory = new NIOServerCnxnFactory();
       factory.configure(new InetSocketAddress(host, port), 1_000);
       factory.startup(server);
