@@ -76,9 +76,14 @@ final class Cluster {
     return balancer.pick(candidates, args);
   }
 
+  /** How many times the endpoints were replaced; for tests and diagnostics. */
+  final java.util.concurrent.atomic.AtomicInteger updates =
+      new java.util.concurrent.atomic.AtomicInteger();
+
   /** Replaces the endpoints (from a registry notification). */
   void update(List<Endpoint> endpoints) {
     this.endpoints = List.copyOf(endpoints);
+    updates.incrementAndGet();
   }
 
   @Override

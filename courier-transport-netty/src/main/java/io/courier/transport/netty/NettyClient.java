@@ -212,8 +212,31 @@ public final class NettyClient implements AutoCloseable {
           + " providers", service, e.toString(), initial.size());
     }
     listener.onInstances(initial);
-    subscriptions.add(registry.subscribe(service, listener));
+    subscriptions.add(registry.subscribe(service, debounced(listener)));
     return cluster;
+  }
+
+  /** Registry notifications closer together than this are applied as one (the last). */
+  static final long DEBOUNCE_MILLIS = 50;
+
+  /**
+   * Coalesces bursts of notifications (a provider flapping, a rolling restart): the newest list
+   * is applied {@link #DEBOUNCE_MILLIS} after the first of a burst, so a burst costs one update
+   * of the pick set, not one per change.
+   */
+  private Registry.Listener debounced(Registry.Listener target) {
+    java.util.concurrent.atomic.AtomicReference<List<ServiceInstance>> pending =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    return instances -> {
+      if (pending.getAndSet(instances) == null && !closed) {
+        group.schedule(() -> {
+          List<ServiceInstance> latest = pending.getAndSet(null);
+          if (latest != null) {
+            target.onInstances(latest);
+          }
+        }, DEBOUNCE_MILLIS, TimeUnit.MILLISECONDS);
+      }
+    };
   }
 
   /**

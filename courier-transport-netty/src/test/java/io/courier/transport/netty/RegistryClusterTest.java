@@ -6,6 +6,9 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import io.courier.ErrorReason;
 import io.courier.RpcException;
 import io.courier.client.CourierClient;
+import io.courier.core.Registries;
+import io.courier.registry.Registry;
+import io.courier.registry.ServiceInstance;
 import io.courier.core.cluster.LoadBalancers;
 import io.courier.registry.embedded.EmbeddedZooKeeper;
 import io.courier.server.CourierServer;
@@ -160,6 +163,33 @@ class RegistryClusterTest {
     try (CourierClient later = CourierClient.builder().registry(uri)
         .registryCacheDir(data.resolve("cache")).build()) {
       assertThat(later.stub(Calculator.class).add(2, 3)).isEqualTo(5);
+    }
+  }
+
+  @Test
+  void burstsOfRegistryChangesAreAppliedAsOne() throws Exception {
+    provider(); // a stable provider
+    ClientConfig config = new ClientConfig("fory", null, 1024, 0, 3_000, 0, 1, 100, 1_000,
+        16 << 20, 64 << 20, java.util.Set.of(), 1, null);
+    try (Registry consumer = Registries.open(zk.uri());
+        Registry flapper = Registries.open(zk.uri());
+        NettyClient client = new NettyClient(config)) {
+      Cluster cluster = (Cluster) client.discover(consumer, "test.Calculator",
+          LoadBalancers.roundRobin(), 3, 5, 0.2, 10, null);
+      await(() -> cluster.endpoints.size() == 1, "the stable provider");
+      Thread.sleep(200);
+      int before = cluster.updates.get();
+      ServiceInstance flap = ServiceInstance.builder("test.Calculator", "127.0.0.1", 1)
+          .serializers(List.of("fory")).build();
+      for (int i = 0; i < 20; i++) { // 40 changes
+        flapper.register(flap);
+        flapper.unregister(flap);
+      }
+      Thread.sleep(500);
+      int applied = cluster.updates.get() - before;
+      System.out.println("40 registry changes applied as " + applied + " updates");
+      assertThat(applied).isBetween(1, 19);
+      assertThat(cluster.endpoints).hasSize(1); // the flapping one is gone again
     }
   }
 }
