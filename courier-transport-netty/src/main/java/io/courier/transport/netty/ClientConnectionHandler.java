@@ -121,13 +121,7 @@ final class ClientConnectionHandler extends ChannelInboundHandlerAdapter {
       if (command instanceof ClientCall c) {
         return write(c);
       }
-      ByteBuf buf = (ByteBuf) command;
-      if (!channel.isActive()) {
-        buf.release();
-        return false;
-      }
-      channel.write(buf, channel.voidPromise());
-      return true;
+      return writeFrame((ByteBuf) command);
     }
 
     @Override

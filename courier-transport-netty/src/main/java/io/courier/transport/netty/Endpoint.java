@@ -33,7 +33,7 @@ public final class Endpoint implements Candidate {
   private volatile int weight = 100;
   private volatile long failingUntilNanos;
   private volatile long ejectedUntilNanos;
-  private int consecutiveFailures; // guarded by this
+  private volatile int consecutiveFailures; // written under the lock
   private int ejections; // guarded by this
 
   Endpoint(NettyClient client, String host, int port, int connections) {
@@ -132,7 +132,14 @@ public final class Endpoint implements Candidate {
   }
 
   /** An attempt here got an answer from the server (even an error answer): healthy. */
-  synchronized void succeeded() {
+  void succeeded() {
+    if (consecutiveFailures == 0 && ejectedUntilNanos == 0) {
+      return; // the common case: healthy, nothing to reset, no lock on the call path
+    }
+    forgive();
+  }
+
+  private synchronized void forgive() {
     consecutiveFailures = 0;
     if (ejectedUntilNanos != 0 && System.nanoTime() - ejectedUntilNanos >= 0) {
       ejections = 0; // back from ejection and answering: forgive
@@ -173,7 +180,9 @@ public final class Endpoint implements Candidate {
    * Adds a latency sample to the peak-sensitive moving average: a sample above the average
    * replaces it at once; one below pulls it down with a 10-second decay.
    */
-  synchronized void recordLatency(long sampleNanos) {
+  void recordLatency(long sampleNanos) {
+    // Unlocked on purpose: two racing samples may lose one, which an average can afford, and the
+    // call path takes no lock.
     long now = System.nanoTime();
     long ewma = latencyEwmaNanos;
     if (sampleNanos > ewma || lastSampleNanos == 0) {

@@ -31,7 +31,7 @@ final class RetryBudget {
 
   /** Records a first attempt. */
   void deposit() {
-    if (depositPerCall > 0) {
+    if (depositPerCall > 0 && tokens.get() < capacity) { // a full budget costs no write
       tokens.getAndUpdate(t -> Math.min(capacity, t + depositPerCall));
     }
   }

@@ -87,15 +87,7 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
       } else {
         buf = (ByteBuf) command;
       }
-      if (buf == null) {
-        return false;
-      }
-      if (!channel.isActive()) {
-        buf.release();
-        return false;
-      }
-      channel.write(buf, channel.voidPromise());
-      return true;
+      return buf != null && writeFrame(buf);
     }
 
     @Override

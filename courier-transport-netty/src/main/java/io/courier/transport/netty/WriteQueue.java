@@ -1,5 +1,6 @@
 package io.courier.transport.netty;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -88,6 +89,19 @@ abstract class WriteQueue implements Runnable {
       pendingBytes.addAndGet(-bytesOf(cmd));
       discard(cmd);
     }
+  }
+
+  /**
+   * Writes a frame (without flushing), or releases it when the channel is gone; returns whether
+   * it was written. Takes ownership of {@code frame}.
+   */
+  protected final boolean writeFrame(ByteBuf frame) {
+    if (!channel.isActive()) {
+      frame.release();
+      return false;
+    }
+    channel.write(frame, channel.voidPromise());
+    return true;
   }
 
   /** Writes one command (without flushing); returns whether anything was written. */

@@ -64,6 +64,11 @@ final class RawFrames implements AutoCloseable {
     return b.array();
   }
 
+  /** A body-less frame (heartbeat, cancel, a stray response). */
+  static byte[] control(int flags, int requestId) {
+    return frame(Frame.VERSION, flags, 0, 0, 0, 0, requestId, 0, 0, new byte[0], new byte[0], 0);
+  }
+
   /** A request with a JSON body (serializer 3). */
   static byte[] request(int requestId, int callId, String json) {
     return request(0, 3, requestId, callId, json.getBytes(StandardCharsets.UTF_8));
@@ -102,6 +107,15 @@ final class RawFrames implements AutoCloseable {
     in.readFully(meta);
     in.readFully(body);
     return new Reply(flags, ser, comp, status, id, a, w, meta, body);
+  }
+
+  /** Reads frames until the server's GOAWAY and returns it. */
+  Reply readUntilGoAway() throws IOException {
+    Reply r;
+    do {
+      r = read();
+    } while (!r.isGoAway());
+    return r;
   }
 
   /** Whether the server closed the connection (EOF within the socket timeout). */

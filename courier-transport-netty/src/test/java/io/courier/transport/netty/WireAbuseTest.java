@@ -308,8 +308,7 @@ class WireAbuseTest {
   @Test
   void row26_pingIsAnsweredButAFloodClosesTheConnection() throws IOException {
     try (RawFrames c = connect()) {
-      c.send(RawFrames.frame(1, Frame.FLAG_HEARTBEAT, 0, 0, 0, 0, 31, 0, 0, new byte[0],
-          new byte[0], 0));
+      c.send(RawFrames.control(Frame.FLAG_HEARTBEAT, 31));
       RawFrames.Reply pong = c.read();
       assertThat(pong.flags()).isEqualTo(Frame.FLAG_HEARTBEAT | Frame.FLAG_RESPONSE);
       assertThat(pong.requestId()).isEqualTo(31);
@@ -317,15 +316,10 @@ class WireAbuseTest {
     try (RawFrames c = connect()) {
       ByteArrayOutputStream flood = new ByteArrayOutputStream();
       for (int i = 0; i < 50; i++) {
-        flood.write(RawFrames.frame(1, Frame.FLAG_HEARTBEAT, 0, 0, 0, 0, i, 0, 0, new byte[0],
-            new byte[0], 0));
+        flood.write(RawFrames.control(Frame.FLAG_HEARTBEAT, i));
       }
       c.send(flood.toByteArray());
-      RawFrames.Reply r;
-      do {
-        r = c.read();
-      } while (!r.isGoAway());
-      assertThat(r.description()).contains("too many pings");
+      assertThat(c.readUntilGoAway().description()).contains("too many pings");
       assertThat(c.closedByServer()).isTrue();
     }
     assertServesOnNewConnection();
@@ -355,15 +349,10 @@ class WireAbuseTest {
       ByteArrayOutputStream flood = new ByteArrayOutputStream();
       for (int i = 1; i <= 200; i++) {
         flood.write(RawFrames.request(i, SLEEP, "[200]"));
-        flood.write(RawFrames.frame(1, Frame.FLAG_CANCEL, 0, 0, 0, 0, i, 0, 0, new byte[0],
-            new byte[0], 0));
+        flood.write(RawFrames.control(Frame.FLAG_CANCEL, i));
       }
       c.send(flood.toByteArray());
-      RawFrames.Reply r;
-      do {
-        r = c.read();
-      } while (!r.isGoAway());
-      assertThat(r.description()).contains("too many cancels");
+      assertThat(c.readUntilGoAway().description()).contains("too many cancels");
       assertThat(c.closedByServer()).isTrue();
       try (RawFrames fresh = new RawFrames(small.port())) {
         assertServes(fresh, 1);
