@@ -1,5 +1,6 @@
 package io.courier.core;
 
+import io.courier.annotation.Idempotent;
 import io.courier.annotation.NonBlocking;
 import io.courier.annotation.OneWay;
 import io.courier.annotation.Timeout;
@@ -39,6 +40,7 @@ public final class MethodDescriptor {
   private final Kind kind;
   private final long timeoutMillis;
   private final boolean nonBlocking;
+  private final boolean idempotent;
   private final List<Class<? extends Exception>> checkedExceptions;
 
   MethodDescriptor(String serviceName, Method method) {
@@ -79,6 +81,8 @@ public final class MethodDescriptor {
     this.timeoutMillis = t == null ? -1 : t.millis();
     this.nonBlocking = method.isAnnotationPresent(NonBlocking.class)
         || method.getDeclaringClass().isAnnotationPresent(NonBlocking.class);
+    this.idempotent = method.isAnnotationPresent(Idempotent.class)
+        || method.getDeclaringClass().isAnnotationPresent(Idempotent.class);
     List<Class<? extends Exception>> checked = new ArrayList<>();
     for (Class<?> e : method.getExceptionTypes()) {
       if (Exception.class.isAssignableFrom(e) && !RuntimeException.class.isAssignableFrom(e)
@@ -157,6 +161,11 @@ public final class MethodDescriptor {
     return nonBlocking;
   }
 
+  /** Whether the method may run more than once per call (see {@link Idempotent}). */
+  public boolean isIdempotent() {
+    return idempotent;
+  }
+
   /** Checked exception types the method declares, rethrown as themselves on the client. */
   public List<Class<? extends Exception>> checkedExceptions() {
     return checkedExceptions;
@@ -178,7 +187,8 @@ public final class MethodDescriptor {
   @Override
   public String toString() {
     return CallIds.toHex(callId) + " " + signature + " -> " + resultType.getTypeName() + " ["
-        + kind + (nonBlocking ? ", non-blocking" : "") + "]"
+        + kind + (nonBlocking ? ", non-blocking" : "") + (idempotent ? ", idempotent" : "")
+        + "]"
         + (checkedExceptions.isEmpty() ? "" : " throws " + Arrays.toString(
             checkedExceptions.stream().map(Class::getName).toArray()));
   }

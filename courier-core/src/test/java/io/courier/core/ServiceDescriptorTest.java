@@ -3,6 +3,7 @@ package io.courier.core;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.courier.annotation.Idempotent;
 import io.courier.annotation.NonBlocking;
 import io.courier.annotation.OneWay;
 import io.courier.annotation.ServiceName;
@@ -26,6 +27,7 @@ class ServiceDescriptorTest {
 
     @Timeout(millis = 250)
     @NonBlocking
+    @Idempotent
     String ping();
 
     Map<String, Integer> stock(byte[] raw, long[] ids) throws IOException;
@@ -72,6 +74,10 @@ class ServiceDescriptorTest {
     MethodDescriptor ping = find(sd, "ping");
     assertThat(ping.timeoutMillis()).isEqualTo(250);
     assertThat(ping.isNonBlocking()).isTrue();
+    assertThat(ping.isIdempotent()).isTrue();
+    assertThat(find(sd, "add").isIdempotent()).isFalse();
+    assertThat(sd.describe()).contains("demo.Shop/ping() -> java.lang.String [SYNC, non-blocking,"
+        + " idempotent]");
     MethodDescriptor stock = find(sd, "stock");
     assertThat(stock.signature()).isEqualTo("demo.Shop/stock(byte[],long[])");
     assertThat(stock.checkedExceptions()).containsExactly(IOException.class);

@@ -1,5 +1,6 @@
 package io.courier.client;
 
+import io.courier.cluster.ClusterPolicy;
 import io.courier.cluster.LoadBalancer;
 import io.courier.core.Registries;
 import io.courier.core.ServiceDescriptor;
@@ -9,6 +10,7 @@ import io.courier.internal.codec.Serializers;
 import io.courier.internal.protocol.FrameLimits;
 import io.courier.transport.netty.ClientConfig;
 import io.courier.transport.netty.NettyClient;
+import io.courier.transport.netty.PolicyTable;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -94,13 +96,13 @@ public final class CourierClient implements AutoCloseable {
   public <T> T stub(Class<T> type) {
     Objects.requireNonNull(type, "type");
     if (registry == null) {
-      return client.stub(type, cluster);
+      return client.stub(type, cluster, config.policies);
     }
     String service = ServiceDescriptor.of(type).name();
     Object c = discovered.computeIfAbsent(service, name -> client.discover(registry, name,
         balancer(), config.maxAttempts, config.ejectAfterFailures, config.retryRatio,
         config.minRetriesPerSecond, config.registryCacheDir));
-    return client.stub(type, c);
+    return client.stub(type, c, config.policies);
   }
 
   /**
@@ -149,6 +151,7 @@ public final class CourierClient implements AutoCloseable {
     private final Set<Class<?>> allowedTypes = new LinkedHashSet<>();
     private int ioThreads = 0;
     private Executor callbackExecutor;
+    private final PolicyTable policies = new PolicyTable();
 
     private Builder() {}
 
@@ -207,15 +210,46 @@ public final class CourierClient implements AutoCloseable {
     }
 
     /**
-     * Attempts per call, the first included. A call is tried again, on another endpoint where
-     * there is one, only when it provably did not run: it was never written, no connection could
-     * be made, or the server refused it before running it (draining, overloaded). Default 3.
+     * Attempts per call under failover, the first included. A call is tried again, on another
+     * endpoint where there is one, only when it provably did not run: it was never written, no
+     * connection could be made, or the server refused it before running it (draining,
+     * overloaded); a method marked {@link io.courier.annotation.Idempotent} also when its
+     * connection was lost after it was sent. Default 3.
      */
     public Builder maxAttempts(int attempts) {
       if (attempts <= 0) {
         throw new IllegalArgumentException("maxAttempts: " + attempts + " (expected: > 0)");
       }
       this.maxAttempts = attempts;
+      return this;
+    }
+
+    /**
+     * What every method does on failure unless a service or method has its own policy; default
+     * {@link ClusterPolicy#failover() failover}. Policies that copy calls (forking, hedged) apply
+     * only to methods marked {@link io.courier.annotation.Idempotent}, failback only to methods
+     * that return nothing; the other methods keep failover.
+     */
+    public Builder clusterPolicy(ClusterPolicy policy) {
+      policies.setDefault(policy);
+      return this;
+    }
+
+    /** The policy of a service's methods, with the same reach as {@link #clusterPolicy}. */
+    public Builder clusterPolicy(Class<?> service, ClusterPolicy policy) {
+      policies.set(service, policy);
+      return this;
+    }
+
+    /**
+     * The policy of one method of a service (every overload of that name). Unlike a client's or
+     * service's policy it must fit the method: the stub refuses, for example, a hedged policy on
+     * a method that is not {@link io.courier.annotation.Idempotent}.
+     *
+     * @throws IllegalArgumentException when the service has no such method
+     */
+    public Builder clusterPolicy(Class<?> service, String method, ClusterPolicy policy) {
+      policies.set(service, method, policy);
       return this;
     }
 

@@ -1,5 +1,6 @@
 package io.courier.transport.netty;
 
+import io.courier.cluster.ClusterPolicy;
 import io.courier.core.MethodDescriptor;
 import io.courier.spi.Compressor;
 import io.courier.spi.Serializer;
@@ -11,8 +12,9 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * A stub method, ready to call: its descriptor, serializer, compressor, default timeout and the
- * constructors of the checked exceptions it declares. Built once per stub; immutable.
+ * A stub method, ready to call: its descriptor, serializer, compressor, default timeout, cluster
+ * policy and the constructors of the checked exceptions it declares. Built once per stub;
+ * immutable.
  */
 final class ClientMethod {
 
@@ -26,10 +28,18 @@ final class ClientMethod {
   final String displayName;
   final boolean oneWay;
   final boolean async;
+  final boolean idempotent;
+  final ClusterPolicy policy;
+  /** Attempts per call (each copy's, for copying policies); 0 for the client's maxAttempts. */
+  final int maxAttempts;
+  /** Whether the policy is failover or failfast: the call paths need no wrapper. */
+  final boolean plain;
+  /** What failsafe and failback return: null, or the primitive result type's zero. */
+  final Object defaultValue;
   private final Map<String, MethodHandle> checkedExceptions = new HashMap<>();
 
   ClientMethod(MethodDescriptor descriptor, Serializer serializer, int serializerId,
-      Compressor compressor, long defaultTimeoutNanos) {
+      Compressor compressor, long defaultTimeoutNanos, ClusterPolicy policy) {
     this.descriptor = descriptor;
     this.serializer = serializer;
     this.serializerId = serializerId;
@@ -41,6 +51,18 @@ final class ClientMethod {
     this.displayName = descriptor.displayName();
     this.oneWay = descriptor.kind() == MethodDescriptor.Kind.ONE_WAY;
     this.async = descriptor.kind() == MethodDescriptor.Kind.ASYNC;
+    this.idempotent = descriptor.isIdempotent();
+    this.policy = policy;
+    this.maxAttempts = switch (policy.kind()) {
+      case FAILOVER, FAILSAFE -> policy.count();
+      case FAILBACK -> 0; // the foreground attempts; count() is the background retries
+      default -> 1; // failfast; each copy of forking, hedged and broadcast
+    };
+    this.plain = policy.kind() == ClusterPolicy.Kind.FAILOVER
+        || policy.kind() == ClusterPolicy.Kind.FAILFAST;
+    Class<?> raw = descriptor.method().getReturnType();
+    this.defaultValue = raw.isPrimitive() && raw != void.class
+        ? java.lang.reflect.Array.get(java.lang.reflect.Array.newInstance(raw, 1), 0) : null;
     for (Class<? extends Exception> e : descriptor.checkedExceptions()) {
       try {
         MethodHandle ctor = MethodHandles.publicLookup()

@@ -67,6 +67,8 @@ public final class NettyClient implements AutoCloseable {
   private final Map<Class<?>, Object> stubs = new ConcurrentHashMap<>();
   private final List<Registry.Subscription> subscriptions = new java.util.concurrent.CopyOnWriteArrayList<>();
   private final FrameLimits limits;
+  private final CopyingCalls copies = new CopyingCalls(this);
+  private final Failbacks failbacks = new Failbacks(this);
   private volatile boolean closed;
 
   public NettyClient(ClientConfig config) {
@@ -97,6 +99,10 @@ public final class NettyClient implements AutoCloseable {
 
   boolean isClosed() {
     return closed;
+  }
+
+  Executor callbackExecutor() {
+    return callbackExecutor;
   }
 
   Bootstrap bootstrap(Endpoint endpoint) {
@@ -247,13 +253,23 @@ public final class NettyClient implements AutoCloseable {
     return ((Cluster) cluster).lastPropagationMillis;
   }
 
-  /** A stub of {@code type} calling {@code cluster}; cached per interface. */
-  @SuppressWarnings("unchecked")
+  /** A stub of {@code type} calling {@code cluster} with failover; cached per interface. */
   public <T> T stub(Class<T> type, Object cluster) {
-    return (T) stubs.computeIfAbsent(type, t -> newStub(t, (Cluster) cluster));
+    return stub(type, cluster, new PolicyTable());
   }
 
-  private Object newStub(Class<?> type, Cluster endpoint) {
+  /**
+   * A stub of {@code type} calling {@code cluster} with the policies of {@code policies}; cached
+   * per interface.
+   *
+   * @throws IllegalArgumentException when a policy set for one method does not fit it
+   */
+  @SuppressWarnings("unchecked")
+  public <T> T stub(Class<T> type, Object cluster, PolicyTable policies) {
+    return (T) stubs.computeIfAbsent(type, t -> newStub(t, (Cluster) cluster, policies));
+  }
+
+  private Object newStub(Class<?> type, Cluster endpoint, PolicyTable policies) {
     ServiceDescriptor sd = ServiceDescriptor.of(type);
     SerializerProvider provider = Serializers.byName(config.serializer());
     ClassLoader cl = type.getClassLoader() != null ? type.getClassLoader()
@@ -267,7 +283,7 @@ public final class NettyClient implements AutoCloseable {
     Map<Method, ClientMethod> methods = new HashMap<>();
     for (MethodDescriptor md : sd.methods()) {
       methods.put(md.method(), new ClientMethod(md, serializer, provider.id(), compressor,
-          config.timeoutNanos()));
+          config.timeoutNanos(), policies.resolve(type, md)));
     }
     return Proxy.newProxyInstance(cl, new Class<?>[] {type}, new StubHandler(type, methods,
         endpoint));
@@ -303,6 +319,9 @@ public final class NettyClient implements AutoCloseable {
         }
       }
       Object[] a = args == null ? NO_ARGS : args;
+      if (!m.plain) {
+        return withPolicy(m, a, endpoint);
+      }
       if (m.async) {
         return callAsync(m, a, endpoint);
       }
@@ -314,7 +333,94 @@ public final class NettyClient implements AutoCloseable {
     }
   }
 
-  private long deadlineFor(ClientMethod m, long start) {
+  /** A call under failsafe, failback, forking, hedged or broadcast. */
+  private Object withPolicy(ClientMethod m, Object[] args, Cluster cluster) throws Exception {
+    switch (m.policy.kind()) {
+      case FAILSAFE:
+        return failsafe(m, args, cluster);
+      case FAILBACK:
+        return failback(m, args, cluster);
+      default:
+        CompletableFuture<Object> f = copies.call(m, args, cluster);
+        return m.async ? f : awaitCopies(f);
+    }
+  }
+
+  private Object failsafe(ClientMethod m, Object[] args, Cluster cluster) {
+    if (m.async) {
+      CompletableFuture<Object> inner = callAsync(m, args, cluster);
+      CompletableFuture<Object> result = new CompletableFuture<>();
+      inner.whenComplete((v, t) -> {
+        if (t != null) {
+          swallowed(m, t);
+        }
+        result.complete(t == null ? v : null);
+      });
+      result.whenComplete((v, t) -> {
+        if (t instanceof CancellationException) {
+          inner.cancel(false);
+        }
+      });
+      return result;
+    }
+    try {
+      if (m.oneWay) {
+        callOneWay(m, args, cluster);
+        return null;
+      }
+      return callSync(m, args, cluster);
+    } catch (Exception e) {
+      swallowed(m, e);
+      return m.defaultValue;
+    }
+  }
+
+  private static void swallowed(ClientMethod m, Throwable t) {
+    if (log.isDebugEnabled()) {
+      log.debug("failsafe: {} failed; returning {}: {}", m.displayName, m.defaultValue,
+          unwrap(t).toString());
+    }
+  }
+
+  private Object failback(ClientMethod m, Object[] args, Cluster cluster) {
+    if (m.async) {
+      callAsync(m, args, cluster).whenComplete((v, t) -> {
+        if (t != null) {
+          failbacks.failed(m, args, cluster, unwrap(t), 1);
+        }
+      });
+      return CompletableFuture.completedFuture(null);
+    }
+    try {
+      if (m.oneWay) {
+        callOneWay(m, args, cluster);
+      } else {
+        callSync(m, args, cluster);
+      }
+    } catch (Exception e) {
+      failbacks.failed(m, args, cluster, e, 1);
+    }
+    return null;
+  }
+
+  /** Waits for the outcome of a copying policy on the caller's thread. */
+  private static Object awaitCopies(CompletableFuture<Object> f) throws Exception {
+    try {
+      return f.get();
+    } catch (InterruptedException e) {
+      f.cancel(false);
+      Thread.currentThread().interrupt();
+      throw new RpcException(ErrorReason.CANCELLED, "interrupted");
+    } catch (ExecutionException e) {
+      Throwable t = unwrap(e);
+      if (t instanceof Exception x) {
+        throw x;
+      }
+      throw (Error) t;
+    }
+  }
+
+  long deadlineFor(ClientMethod m, long start) {
     Deadline inherited = CallContext.currentDeadline();
     long own = m.timeoutNanos > 0 ? start + m.timeoutNanos : 0;
     if (inherited == null) {
@@ -405,17 +511,21 @@ public final class NettyClient implements AutoCloseable {
   }
 
   /**
-   * Whether a failed attempt may be sent again: it provably did not run, attempts and time are
-   * left, and there is somewhere to send it: an endpoint not tried yet, or, for a call that was
-   * never written or met a draining server, a new connection to the same one.
+   * Whether a failed attempt may be sent again: it provably did not run (or it may have, but the
+   * method is idempotent), attempts and time are left, and there is somewhere to send it: an
+   * endpoint not tried yet, or, for a call that was never written, met a draining server or lost
+   * its connection, a new connection to the same one.
    */
-  private static boolean mayRetry(RpcException r, ClientCall c, Cluster cluster,
-      List<Endpoint> tried) {
-    if (!r.isRetryable() || c.attempt >= cluster.maxAttempts || c.expired(System.nanoTime())) {
+  static boolean mayRetry(RpcException r, ClientCall c, Cluster cluster, List<Endpoint> tried) {
+    ClientMethod m = c.method;
+    boolean lost = r.reason() == ErrorReason.CONNECTION_CLOSED;
+    int max = m.maxAttempts > 0 ? m.maxAttempts : cluster.maxAttempts;
+    if (!(r.isRetryable() || lost && m.idempotent) || c.attempt >= max
+        || c.expired(System.nanoTime())) {
       return false;
     }
     boolean untried = cluster.endpoints.size() - (tried == null ? 0 : tried.size()) > 1;
-    boolean somewhere = untried || r.reason() == ErrorReason.NOT_SENT
+    boolean somewhere = untried || lost || r.reason() == ErrorReason.NOT_SENT
         || r.reason() == ErrorReason.SHUTTING_DOWN;
     return somewhere && cluster.retryBudget.tryWithdraw();
   }
@@ -552,43 +662,62 @@ public final class NettyClient implements AutoCloseable {
     CompletableFuture<Object> result = new CompletableFuture<>();
     long start = System.nanoTime();
     cluster.retryBudget.deposit();
-    attemptAsync(m, args, cluster, null, result, 1, start, deadlineFor(m, start));
+    attemptAsync(m, args, cluster, null, result, 1, start, deadlineFor(m, start), null);
     return result;
   }
 
+  /**
+   * One copy of a call, on {@code e}, for the copying policies: completes with the decoded result
+   * or the failure; cancelling it cancels the call.
+   */
+  CompletableFuture<Object> copy(ClientMethod m, Object[] args, Cluster cluster, Endpoint e,
+      int attempt, long start, long deadline) {
+    CompletableFuture<Object> result = new CompletableFuture<>();
+    attemptAsync(m, args, cluster, null, result, attempt, start, deadline, e);
+    return result;
+  }
+
+  /** @param first the endpoint of this attempt, or null to let the balancer pick */
   private void attemptAsync(ClientMethod m, Object[] args, Cluster cluster, List<Endpoint> tried,
-      CompletableFuture<Object> result, int attempt, long start, long deadline) {
-    Endpoint e;
-    try {
-      e = cluster.pick(args, tried);
-    } catch (RpcException r) {
-      result.completeExceptionally(r);
-      return;
+      CompletableFuture<Object> result, int attempt, long start, long deadline, Endpoint first) {
+    Endpoint e = first;
+    if (e == null) {
+      try {
+        e = cluster.pick(args, tried);
+      } catch (RpcException r) {
+        result.completeExceptionally(r);
+        return;
+      }
     }
+    Endpoint chosen = e;
     ClientCall c = newCall(m, attempt, start, deadline);
-    Endpoint.Slot slot = e.pick();
+    Endpoint.Slot slot = chosen.pick();
     ClientConnectionHandler ready = slot.ready();
     if (ready != null) {
-      sendAsync(c, args, ready, e, cluster, tried, result);
+      sendAsync(c, args, ready, chosen, cluster, tried, result);
       return;
     }
     slot.get().whenComplete((h, t) -> {
       if (t != null) {
         RpcException r = (RpcException) unwrap(t);
-        health(e, r, cluster);
+        health(chosen, r, cluster);
         if (mayRetry(r, c, cluster, tried) && !result.isDone()) {
-          attemptAsync(m, args, cluster, tried(tried, e), result, attempt + 1, start, deadline);
+          attemptAsync(m, args, cluster, tried(tried, chosen), result, attempt + 1, start,
+              deadline, null);
         } else {
-          result.completeExceptionally(finish(c, e, r));
+          result.completeExceptionally(finish(c, chosen, r));
         }
       } else {
-        sendAsync(c, args, h, e, cluster, tried, result);
+        sendAsync(c, args, h, chosen, cluster, tried, result);
       }
     });
   }
 
   private void sendAsync(ClientCall c, Object[] args, ClientConnectionHandler h, Endpoint e,
       Cluster cluster, List<Endpoint> tried, CompletableFuture<Object> result) {
+    if (result.isDone()) {
+      return; // cancelled while connecting
+    }
     try {
       encode(c, args);
       e.callStarted();
@@ -628,14 +757,14 @@ public final class NettyClient implements AutoCloseable {
         result.complete(v);
       } else if (mayRetry(r, c, cluster, tried) && !result.isDone()) {
         attemptAsync(c.method, args, cluster, tried(tried, e), result, c.attempt + 1,
-            c.startNanos, c.deadlineNanos);
+            c.startNanos, c.deadlineNanos, null);
       } else {
         result.completeExceptionally(t != null ? finish(c, e, r) : r);
       }
     }, callbackExecutor);
   }
 
-  private static Throwable unwrap(Throwable t) {
+  static Throwable unwrap(Throwable t) {
     while ((t instanceof java.util.concurrent.CompletionException
         || t instanceof ExecutionException) && t.getCause() != null) {
       t = t.getCause();
@@ -708,6 +837,7 @@ public final class NettyClient implements AutoCloseable {
   @Override
   public void close() {
     closed = true;
+    failbacks.close();
     subscriptions.forEach(Registry.Subscription::close);
     endpoints.values().forEach(Endpoint::close);
     group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
