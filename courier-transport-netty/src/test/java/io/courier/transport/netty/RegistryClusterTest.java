@@ -48,8 +48,12 @@ class RegistryClusterTest {
   }
 
   private CourierServer provider() {
+    return provider(100);
+  }
+
+  private CourierServer provider(int weight) {
     CalculatorImpl impl = new CalculatorImpl();
-    CourierServer s = CourierServer.builder().host("127.0.0.1").registry(zk.uri())
+    CourierServer s = CourierServer.builder().host("127.0.0.1").registry(zk.uri()).weight(weight)
         .unregisterDelay(Duration.ofMillis(300)).service(Calculator.class, impl).build().start();
     impls.add(impl);
     servers.add(s);
@@ -113,6 +117,22 @@ class RegistryClusterTest {
       assertThat(impls.get(0).calls.get()).isEqualTo(after); // no more calls to the stopped one
       assertThat(after).isGreaterThanOrEqualTo(before);
     }
+  }
+
+  @Test
+  void weightsAnnouncedInTheRegistrySteerTheShares() throws Exception {
+    provider(300);
+    provider(100);
+    try (CourierClient c = CourierClient.builder().registry(zk.uri())
+        .registryCacheDir(data.resolve("cache")).loadBalancer(LoadBalancers.roundRobin())
+        .warmup(Duration.ZERO).build()) {
+      Calculator k = c.stub(Calculator.class);
+      for (int i = 0; i < 400; i++) {
+        k.add(i, 1);
+      }
+    }
+    assertThat(impls.get(0).calls.get()).isEqualTo(300);
+    assertThat(impls.get(1).calls.get()).isEqualTo(100);
   }
 
   @Test
