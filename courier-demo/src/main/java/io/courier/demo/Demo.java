@@ -30,8 +30,8 @@ import java.util.function.Supplier;
  * Courier's demo: an embedded registry and three provider JVMs on loopback. It calls one provider
  * and prints each call with its latency (synchronous, asynchronous, one-way, a checked and an
  * unchecked remote exception, a deadline exceeded, then a burst with percentiles); then a
- * consumer finds all three through the registry, spreads calls over them, and is still answered
- * after one is killed.
+ * consumer finds all three through the registry, spreads calls over them, and keeps being
+ * answered while one is killed and the other two are restarted one by one.
  */
 public final class Demo {
 
@@ -114,9 +114,10 @@ public final class Demo {
       out.println("-- a cluster found through the registry --");
       // round robin, so the spread is easy to read (the default balancer favours the fastest)
       try (CourierClient client = CourierClient.builder().registry(registry.uri())
+          .registryCacheDir(data.resolve("provider-cache"))
           .loadBalancer(LoadBalancers.roundRobin()).warmup(Duration.ZERO)
           .timeout(Duration.ofSeconds(2)).build()) {
-        exit |= cluster(client.stub(Greeter.class), providers, out);
+        exit |= cluster(client.stub(Greeter.class), providers, registry.uri(), out);
       }
     } finally {
       for (Provider p : providers) {
@@ -133,21 +134,106 @@ public final class Demo {
     return exit;
   }
 
-  private static int cluster(Greeter greeter, List<Provider> providers, PrintStream out)
-      throws Exception {
+  private static int cluster(Greeter greeter, List<Provider> providers, String registry,
+      PrintStream out) throws Exception {
     out.println("300 calls, round robin: " + spread(greeter, 300).spread);
-    Provider victim = providers.get(1);
-    victim.process.destroyForcibly(); // SIGKILL: no goodbye, no unregistration
-    victim.process.waitFor();
-    out.println(victim.name + " killed (SIGKILL)");
-    Spread after = spread(greeter, 300);
-    out.println("300 calls after the kill: " + after.spread + ", " + after.failed
-        + " failed" + (after.failed == 0 ? "" : " (" + after.firstFailure + ")"));
-    boolean ok = after.failed <= 1 && !after.spread.containsKey(victim.name)
-        && after.spread.size() == 2;
-    out.println(ok ? "the consumer kept being answered by the other providers"
+    out.println("a consumer thread now calls node() in a loop while providers come and go:");
+    CallLoop loop = new CallLoop(greeter);
+    loop.start();
+    try {
+      Thread.sleep(500);
+      out.println("  steady           " + loop.phase());
+      Provider victim = providers.get(1);
+      victim.process.destroyForcibly(); // SIGKILL: no goodbye, no unregistration
+      victim.process.waitFor();
+      out.println(victim.name + " killed (SIGKILL)");
+      Thread.sleep(500);
+      out.println("  after the kill   " + loop.phase());
+      int next = providers.size() + 1;
+      for (int i : new int[] {0, 2}) { // a rolling restart of the two that are left
+        Provider old = providers.get(i);
+        int code = old.stop();
+        out.println(old.name + " stopped gracefully (exit code " + code + ")");
+        Provider fresh = new Provider("provider-" + next++, registry);
+        providers.set(i, fresh);
+        out.println(fresh.name + ": pid " + fresh.process.pid() + ", serving on " + fresh.address
+            + ", registered");
+        loop.awaitAnswerFrom(fresh.name, Duration.ofSeconds(10));
+        out.println("  during restarts  " + loop.phase());
+      }
+      Thread.sleep(500);
+      out.println("  after restarts   " + loop.phase());
+    } finally {
+      loop.stopLoop();
+    }
+    out.println(loop.total + " calls in the loop, " + loop.failed + " failed"
+        + (loop.failed == 0 ? "" : " (first: " + loop.firstFailure + ")"));
+    boolean ok = loop.failed == 0;
+    out.println(ok ? "the consumer kept being answered through a kill and a rolling restart"
         : "UNEXPECTED: calls were lost");
     return ok ? 0 : 1;
+  }
+
+  /**
+   * Calls node() in a loop on its own thread; counts answers per provider since the last
+   * {@link #phase()}, and failures.
+   */
+  private static final class CallLoop extends Thread {
+    private final Greeter greeter;
+    private final Map<String, Integer> counts = new TreeMap<>();
+    private volatile boolean running = true;
+    volatile long total;
+    volatile long failed;
+    volatile String firstFailure;
+
+    CallLoop(Greeter greeter) {
+      super("demo-call-loop");
+      this.greeter = greeter;
+      setDaemon(true);
+    }
+
+    @Override
+    public void run() {
+      while (running) {
+        try {
+          String node = greeter.node();
+          synchronized (counts) {
+            counts.merge(node, 1, Integer::sum);
+          }
+        } catch (RpcException e) {
+          if (failed++ == 0) {
+            firstFailure = e.getMessage();
+          }
+        }
+        total++;
+      }
+    }
+
+    /** The answers per provider since the last phase, and the failures so far. */
+    String phase() {
+      synchronized (counts) {
+        String s = counts + ", " + failed + " failed";
+        counts.clear();
+        return s;
+      }
+    }
+
+    void awaitAnswerFrom(String provider, Duration max) throws InterruptedException {
+      long end = System.nanoTime() + max.toNanos();
+      while (System.nanoTime() < end) {
+        synchronized (counts) {
+          if (counts.containsKey(provider)) {
+            return;
+          }
+        }
+        Thread.sleep(10);
+      }
+    }
+
+    void stopLoop() throws InterruptedException {
+      running = false;
+      join();
+    }
   }
 
   private record Spread(Map<String, Integer> spread, int failed, String firstFailure) {}

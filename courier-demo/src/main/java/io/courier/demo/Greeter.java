@@ -1,5 +1,6 @@
 package io.courier.demo;
 
+import io.courier.annotation.Idempotent;
 import io.courier.annotation.OneWay;
 import io.courier.annotation.ServiceName;
 import java.util.concurrent.CompletableFuture;
@@ -30,6 +31,10 @@ public interface Greeter {
   /** Takes {@code millis} to answer. */
   String slow(long millis);
 
-  /** The name of the provider that answers. */
+  /**
+   * The name of the provider that answers. Idempotent: a call whose provider died while it was in
+   * flight is sent to another provider instead of failing.
+   */
+  @Idempotent
   String node();
 }

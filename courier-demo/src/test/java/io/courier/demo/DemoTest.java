@@ -31,9 +31,14 @@ class DemoTest {
         "sequential sync calls: p50",
         "registry: embedded ZooKeeper at zookeeper://127.0.0.1:",
         "provider-2 killed (SIGKILL)",
-        "the consumer kept being answered by the other providers",
+        "the consumer kept being answered through a kill and a rolling restart",
         "provider-1 stopped gracefully (exit code 0)",
-        "provider-3 stopped gracefully (exit code 0)");
+        "provider-3 stopped gracefully (exit code 0)",
+        "provider-4: pid",
+        "provider-5: pid",
+        "provider-4 stopped gracefully (exit code 0)",
+        "provider-5 stopped gracefully (exit code 0)");
+    assertThat(printed).containsPattern("\\d+ calls in the loop, 0 failed");
     assertThat(printed).containsPattern("300 calls, round robin: \\{provider-1=\\d+, "
         + "provider-2=\\d+, provider-3=\\d+\\}");
     assertThat(printed).containsPattern("audited\\(\\) once the one-way calls ran +\\d+ µs  -> 3");
