@@ -253,11 +253,6 @@ public final class NettyClient implements AutoCloseable {
     return ((Cluster) cluster).lastPropagationMillis;
   }
 
-  /** A stub of {@code type} calling {@code cluster} with failover; cached per interface. */
-  public <T> T stub(Class<T> type, Object cluster) {
-    return stub(type, cluster, new PolicyTable());
-  }
-
   /**
    * A stub of {@code type} calling {@code cluster} with the policies of {@code policies}; cached
    * per interface.
