@@ -511,7 +511,8 @@ public final class NettyClient implements AutoCloseable {
    * endpoint not tried yet, or, for a call that was never written, met a draining server or lost
    * its connection, a new connection to the same one.
    */
-  static boolean mayRetry(RpcException r, ClientCall c, Cluster cluster, List<Endpoint> tried) {
+  private static boolean mayRetry(RpcException r, ClientCall c, Cluster cluster,
+      List<Endpoint> tried) {
     ClientMethod m = c.method;
     boolean lost = r.reason() == ErrorReason.CONNECTION_CLOSED;
     int max = m.maxAttempts > 0 ? m.maxAttempts : cluster.maxAttempts;
