@@ -1,5 +1,6 @@
 package io.courier.registry.zookeeper;
 
+import io.courier.internal.registry.InstanceCodec;
 import io.courier.registry.Registry;
 import io.courier.registry.ServiceInstance;
 import java.util.ArrayList;

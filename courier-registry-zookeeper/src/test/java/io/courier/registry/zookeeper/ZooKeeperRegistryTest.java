@@ -3,6 +3,7 @@ package io.courier.registry.zookeeper;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.courier.internal.registry.InstanceCodec;
 import io.courier.registry.Registry;
 import io.courier.registry.ServiceInstance;
 import io.courier.registry.embedded.EmbeddedZooKeeper;
