@@ -151,6 +151,7 @@ final class EtcdRegistry implements Registry {
     String key = key(instance);
     registered.put(key, instance);
     pendingDeletes.remove(key);
+    long start = System.nanoTime();
     Future<Boolean> stored = leaseThread.submit(() -> store(key));
     boolean done = false;
     try {
@@ -162,7 +163,7 @@ final class EtcdRegistry implements Registry {
     }
     if (!done && registered.containsKey(key) && !closed) {
       log.warn("[COURIER-R01] {} not registered in {} yet after {} ms; retrying in the background",
-          instance, name, REGISTRATION_WAIT_MILLIS);
+          instance, name, (System.nanoTime() - start) / 1_000_000);
     }
   }
 
