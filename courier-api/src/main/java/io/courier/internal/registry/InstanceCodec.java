@@ -1,4 +1,4 @@
-package io.courier.registry.zookeeper;
+package io.courier.internal.registry;
 
 import io.courier.registry.ServiceInstance;
 import java.io.IOException;
@@ -13,17 +13,23 @@ import java.util.Properties;
 import java.util.TreeMap;
 
 /**
- * A provider node's data: {@code java.util.Properties} text (plain key=value lines, no code, no
- * class names), so anyone with {@code zkCli.sh get} can read it and a hostile node can at worst
- * be unreadable. Stateless.
+ * A registered provider's data as every Courier registry stores it: {@code java.util.Properties}
+ * text (plain key=value lines, no code, no class names), so anyone with {@code zkCli.sh get} or
+ * {@code etcdctl get} can read it and a hostile entry can at worst be unreadable. Stateless.
+ *
+ * <p>Internal to Courier's registry modules; not a public API.
  */
-final class InstanceCodec {
+public final class InstanceCodec {
+
+  /** Entries larger than this are refused unread. */
+  public static final int MAX_BYTES = 64 * 1024;
 
   private static final String META = "meta.";
 
   private InstanceCodec() {}
 
-  static byte[] encode(ServiceInstance i) {
+  /** The entry data for {@code instance}. */
+  public static byte[] encode(ServiceInstance i) {
     Map<String, String> p = new TreeMap<>();
     p.put("service", i.service());
     p.put("host", i.host());
@@ -45,9 +51,9 @@ final class InstanceCodec {
     return w.toString().getBytes(StandardCharsets.UTF_8);
   }
 
-  /** Decodes node data; null when it is not a valid instance. */
-  static ServiceInstance decode(byte[] data) {
-    if (data == null || data.length == 0 || data.length > 64 * 1024) {
+  /** Decodes entry data; null when it is not a valid instance (empty, too large, malformed). */
+  public static ServiceInstance decode(byte[] data) {
+    if (data == null || data.length == 0 || data.length > MAX_BYTES) {
       return null;
     }
     Properties p = new Properties();
@@ -69,6 +75,16 @@ final class InstanceCodec {
     } catch (IOException | RuntimeException e) {
       return null;
     }
+  }
+
+  /**
+   * Decodes the data of the entry stored for {@code service} under the name {@code address};
+   * null unless it is a valid instance of that service at that address, so an entry cannot
+   * pass itself off as another service or another provider.
+   */
+  public static ServiceInstance decode(byte[] data, String service, String address) {
+    ServiceInstance i = decode(data);
+    return i != null && i.service().equals(service) && i.address().equals(address) ? i : null;
   }
 
   private static List<String> split(String s) {

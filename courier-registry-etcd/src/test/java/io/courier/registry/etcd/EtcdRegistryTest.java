@@ -1,0 +1,235 @@
+package io.courier.registry.etcd;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+import io.courier.registry.Registry;
+import io.courier.registry.RegistryContract;
+import io.courier.registry.RegistryProvider;
+import io.courier.registry.ServiceInstance;
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.Client;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.ServiceLoader;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Against a real etcd server, run as a child process on loopback. */
+class EtcdRegistryTest extends RegistryContract {
+
+  @TempDir
+  static Path dir;
+
+  static EtcdServer etcd;
+  static Client raw;
+
+  @BeforeAll
+  static void start() {
+    etcd = EtcdServer.start(dir.resolve("shared"));
+    raw = Client.builder().endpoints("http://" + etcd.endpoint()).build();
+  }
+
+  @AfterAll
+  static void stop() {
+    if (raw != null) {
+      raw.close();
+    }
+    if (etcd != null) {
+      etcd.close();
+    }
+  }
+
+  /** A short TTL, so that lost leases are noticed within about a second. */
+  @Override
+  protected Registry open() {
+    return open(etcd, "?ttl=3");
+  }
+
+  private static Registry open(EtcdServer server, String options) {
+    return new EtcdRegistryProvider().open(URI.create(server.uri() + options));
+  }
+
+  /** Revokes the registry's lease from another client: its keys go at once. */
+  @Override
+  protected void loseLiveness(Registry registry) throws Exception {
+    long lease = ((EtcdRegistry) registry).leaseId();
+    assertThat(lease).as("lease").isNotZero();
+    raw.getLeaseClient().revoke(lease).get(5, TimeUnit.SECONDS);
+  }
+
+  @Override
+  protected void storeRaw(String service, String name, byte[] data) throws Exception {
+    raw.getKVClient().put(bytes("/courier/" + service + "/providers/" + name),
+        ByteSequence.from(data)).get(5, TimeUnit.SECONDS);
+  }
+
+  private static ByteSequence bytes(String s) {
+    return ByteSequence.from(s, StandardCharsets.UTF_8);
+  }
+
+  private static long millisSince(long nanos) {
+    return (System.nanoTime() - nanos) / 1_000_000;
+  }
+
+  @Test
+  void aRevokedLeaseIsReplacedAndEveryRegistrationStoredAgain() throws Exception {
+    String service = service("Revoke");
+    ServiceInstance a = instance(service, 9001);
+    ServiceInstance b = instance(service, 9002);
+    try (Registry provider = open(); Registry consumer = open()) {
+      Recorder seen = new Recorder();
+      try (Registry.Subscription s = consumer.subscribe(service, seen)) {
+        provider.register(a);
+        provider.register(b);
+        seen.awaitLast(a, b);
+        long old = ((EtcdRegistry) provider).leaseId();
+        int mark = seen.size();
+        long revokedAt = System.nanoTime();
+        loseLiveness(provider);
+        seen.awaitSince(mark, List::isEmpty, "both registrations to go with the lease");
+        seen.awaitLast(a, b);
+        System.out.println("etcd: lease revoked, both registrations back under a new lease after "
+            + millisSince(revokedAt) + " ms (ttl 3 s)");
+        assertThat(((EtcdRegistry) provider).leaseId()).isNotEqualTo(old).isNotZero();
+        assertThat(raw.getKVClient().get(bytes("/courier/" + service + "/providers/"
+            + a.address())).get(5, TimeUnit.SECONDS).getKvs().get(0).getLease())
+            .isEqualTo(((EtcdRegistry) provider).leaseId());
+      }
+    }
+  }
+
+  @Test
+  void aDeletedRegistrationIsStoredAgain() throws Exception {
+    String service = service("Deleted");
+    ServiceInstance a = instance(service, 9001);
+    try (Registry provider = open(); Registry consumer = open()) {
+      Recorder seen = new Recorder();
+      try (Registry.Subscription s = consumer.subscribe(service, seen)) {
+        provider.register(a);
+        seen.awaitLast(a);
+        int mark = seen.size();
+        long deletedAt = System.nanoTime();
+        raw.getKVClient().delete(bytes("/courier/" + service + "/providers/" + a.address()))
+            .get(5, TimeUnit.SECONDS);
+        seen.awaitSince(mark, List::isEmpty, "the deletion");
+        seen.awaitLast(a);
+        System.out.println("etcd: deleted registration stored again after "
+            + millisSince(deletedAt) + " ms (ttl 3 s)");
+      }
+    }
+  }
+
+  @Test
+  void registrationsAndSubscriptionsRecoverWhenEtcdRestarts() throws Exception {
+    String service = service("Restart");
+    ServiceInstance a = instance(service, 9001);
+    ServiceInstance b = instance(service, 9002);
+    try (EtcdServer own = EtcdServer.start(dir.resolve("restart"));
+        Registry provider = open(own, "");
+        Registry consumer = open(own, "")) {
+      Recorder seen = new Recorder();
+      try (Registry.Subscription s = consumer.subscribe(service, seen)) {
+        provider.register(a);
+        seen.awaitLast(a);
+        own.stop();
+        Thread.sleep(2_000); // an outage: keep-alives and watches fail meanwhile
+        long restartedAt = System.nanoTime();
+        own.start();
+        await(() -> {
+          try {
+            return consumer.lookup(service).equals(List.of(a));
+          } catch (IllegalStateException stillDown) {
+            return false;
+          }
+        }, "the registration after the restart");
+        provider.register(b);
+        seen.awaitLast(a, b);
+        System.out.println("etcd: after a restart, the subscription saw a new provider "
+            + millisSince(restartedAt) + " ms after etcd was back");
+      }
+    }
+  }
+
+  @Test
+  void aRegistrationMadeWhileEtcdIsDownAppearsWhenItStarts() throws Exception {
+    String service = service("RegisterDown");
+    ServiceInstance a = instance(service, 9001);
+    try (EtcdServer own = EtcdServer.start(dir.resolve("register-down"));
+        Registry provider = open(own, "")) {
+      own.stop();
+      long start = System.nanoTime();
+      provider.register(a);
+      long millis = millisSince(start);
+      System.out.println("etcd down: register returned after " + millis + " ms");
+      assertThat(millis).as("register with etcd down, ms").isLessThan(5_000);
+      own.start();
+      try (Registry consumer = open(own, "")) {
+        await(() -> consumer.lookup(service).equals(List.of(a)), "the late registration");
+      }
+    }
+  }
+
+  @Test
+  void lookupWhileEtcdIsDownFailsFastWithAClearMessage() throws Exception {
+    String service = service("LookupDown");
+    try (EtcdServer own = EtcdServer.start(dir.resolve("lookup-down"));
+        Registry consumer = open(own, "")) {
+      assertThat(consumer.lookup(service)).isEmpty();
+      own.stop();
+      long start = System.nanoTime();
+      Throwable t = catchThrowable(() -> consumer.lookup(service));
+      long millis = millisSince(start);
+      System.out.println("etcd down: lookup failed after " + millis + " ms: " + t);
+      assertThat(t).isInstanceOf(IllegalStateException.class).hasMessageContaining(service)
+          .hasMessageContaining("etcd " + own.endpoint());
+      assertThat(millis).as("lookup with etcd down, ms").isLessThan(5_000);
+    }
+  }
+
+  @Test
+  void closeWhileEtcdIsDownReturnsAndTheLeaseExpiresLater() throws Exception {
+    String service = service("CloseDown");
+    ServiceInstance a = instance(service, 9001);
+    try (EtcdServer own = EtcdServer.start(dir.resolve("close-down"))) {
+      Registry provider = open(own, "?ttl=3");
+      provider.register(a);
+      own.stop();
+      long start = System.nanoTime();
+      provider.unregister(a);
+      provider.close();
+      long millis = millisSince(start);
+      System.out.println("etcd down: unregister and close returned after " + millis + " ms");
+      assertThat(millis).as("unregister + close with etcd down, ms").isLessThan(5_000);
+      own.start();
+      try (Registry consumer = open(own, "")) {
+        await(() -> consumer.lookup(service).isEmpty(), "the orphaned lease to expire");
+      }
+    }
+  }
+
+  @Test
+  void theProviderIsFoundByItsScheme() {
+    assertThat(ServiceLoader.load(RegistryProvider.class).stream()
+        .map(p -> p.get().scheme())).contains("etcd");
+  }
+
+  @Test
+  void badUrisAreRefusedWithTheExpectedForm() {
+    EtcdRegistryProvider p = new EtcdRegistryProvider();
+    assertThatThrownBy(() -> p.open(URI.create("etcd:///courier")))
+        .hasMessageContaining("expected: etcd://host:port");
+    assertThatThrownBy(() -> p.open(URI.create("etcd://h1:2379,h2/courier")))
+        .hasMessageContaining("endpoint 'h2' has no valid port");
+    assertThatThrownBy(() -> p.open(URI.create("etcd://h:2379/courier?bogus=1")))
+        .hasMessageContaining("unknown option 'bogus=1'");
+    assertThatThrownBy(() -> p.open(URI.create("etcd://h:2379/courier?ttl=0")))
+        .hasMessageContaining("ttl: 0").hasMessageContaining("expected: 2 to 3600 seconds");
+  }
+}
