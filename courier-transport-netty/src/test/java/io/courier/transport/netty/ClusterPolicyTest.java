@@ -270,6 +270,9 @@ class ClusterPolicyTest {
     String a = start("slow");
     String b = start("fast");
     impls.get(0).extraDelayMillis = 2_000;
+    // the fast one takes a little time too, so that both copies surely start before the winner
+    // answers (a copy cancelled before it starts is never run, which is right but not seen here)
+    impls.get(1).extraDelayMillis = 200;
     try (CourierClient c = client(a, b).clusterPolicy(ClusterPolicy.forking(2)).build()) {
       Directory d = c.stub(Directory.class);
       assertThat(d.who(0)).isEqualTo("fast");
