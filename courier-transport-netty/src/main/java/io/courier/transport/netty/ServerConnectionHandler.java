@@ -231,8 +231,10 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
       return false;
     }
     if (draining || dispatcher.draining) {
-      reject(oneWay, id, ErrorReason.SHUTTING_DOWN,
-          "server is shutting down; retry on another provider or a new connection");
+      reject(oneWay, id, ErrorReason.SHUTTING_DOWN, dispatcher.draining
+          ? "server is shutting down; retry on another provider or a new connection"
+          : "connection reached its maximum age and takes no new calls; retry on a new"
+              + " connection");
       return false;
     }
     if (inFlight.size() >= dispatcher.config.maxConcurrentCallsPerConnection()) {
