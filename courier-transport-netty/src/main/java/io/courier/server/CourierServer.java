@@ -482,11 +482,12 @@ public final class CourierServer implements AutoCloseable {
     }
 
     /**
-     * Retires connections older than this, so that long-lived clients spread again over the
-     * providers that joined since they connected. A connection that reaches its age is sent a
-     * graceful GOAWAY: the client opens a new connection for its next calls (the old one may
-     * go to another provider), calls in flight finish, and calls that crossed the GOAWAY are
-     * refused as during shutdown ({@code SHUTTING_DOWN}, sent again by the client). Each
+     * Retires connections older than this, so that long-lived clients that reach providers
+     * through one address (a TCP load balancer, a DNS name) spread again over the providers
+     * added since they connected. A connection that reaches its age is sent a graceful GOAWAY:
+     * the client opens a new connection for its next calls (which may reach another provider),
+     * calls in flight finish, and calls that crossed the GOAWAY are refused as during shutdown
+     * ({@code SHUTTING_DOWN}, sent again by the client on the new connection). Each
      * connection's limit is moved at random by up to 10% either way, so that connections
      * opened together are not retired together. Default zero: connections live as long as their
      * peers keep them.
@@ -512,8 +513,8 @@ public final class CourierServer implements AutoCloseable {
      * How long a connection retired by {@link #maxConnectionAge(Duration)} may finish its calls
      * in flight; when it ends the server closes the connection, and calls still running fail on
      * the client with {@code CONNECTION_CLOSED} (not sent again: they may have run). Zero closes
-     * the connection as soon as the GOAWAY is written. Default: the {@link #drainTimeout
-     * drain timeout} (10 s unless set).
+     * the connection as soon as the GOAWAY is written. Default: the
+     * {@link #drainTimeout(Duration) drain timeout} (10 s unless set).
      */
     public Builder maxConnectionAgeGrace(Duration grace) {
       this.maxConnectionAgeGrace = nonNegative("maxConnectionAgeGrace", grace);
