@@ -54,12 +54,7 @@ final class StopSignal {
     }
   }
 
-  /** Releases {@link #await()} as a signal would. */
-  void trigger() {
-    stop.countDown();
-  }
-
-  /** Blocks until a stop signal arrives (or {@link #trigger()}). */
+  /** Blocks until a stop signal arrives. */
   void await() throws InterruptedException {
     stop.await();
   }
