@@ -100,7 +100,8 @@ public final class CourierServer implements AutoCloseable {
     ServerConfig sc = new ServerConfig(new FrameLimits(b.maxFrameBytes, b.maxMetadataBytes),
         b.maxConcurrentCallsPerConnection, b.frameTimeout.toMillis(), b.idleTimeout.toMillis(),
         b.maxTimeout.toMillis(), b.sendRemoteStack, b.compressionThreshold, b.maxPingsPerSecond,
-        b.maxCancelsPerSecond, b.maxConnections);
+        b.maxCancelsPerSecond, b.maxConnections, b.maxConnectionAge.toMillis(),
+        (b.maxConnectionAgeGrace != null ? b.maxConnectionAgeGrace : b.drainTimeout).toMillis());
     String names = descriptors.stream().map(ServiceDescriptor::name)
         .collect(Collectors.joining(", "));
     this.server = new NettyServer(b.host, b.port, b.ioThreads, table, sc, names);
@@ -245,6 +246,9 @@ public final class CourierServer implements AutoCloseable {
 
   /** Builds a {@link CourierServer}. Not thread-safe. */
   public static final class Builder {
+    /** Shorter ages would have clients spend their time reconnecting. */
+    private static final Duration MIN_CONNECTION_AGE = Duration.ofMillis(100);
+
     private String host = "0.0.0.0";
     private int port = 0;
     private final Map<Class<?>, Registration> services = new LinkedHashMap<>();
@@ -271,6 +275,8 @@ public final class CourierServer implements AutoCloseable {
     private Duration unregisterDelay = Duration.ofSeconds(1);
     private int maxCancelsPerSecond = 1000;
     private int maxConnections = 10_000;
+    private Duration maxConnectionAge = Duration.ZERO;
+    private Duration maxConnectionAgeGrace; // null: the drain timeout
 
     private Builder() {}
 
@@ -472,6 +478,46 @@ public final class CourierServer implements AutoCloseable {
      */
     public Builder maxConnections(int max) {
       this.maxConnections = positive("maxConnections", max);
+      return this;
+    }
+
+    /**
+     * Retires connections older than this, so that long-lived clients that reach providers
+     * through one address (a TCP load balancer, a DNS name) spread again over the providers
+     * added since they connected. A connection that reaches its age is sent a graceful GOAWAY:
+     * the client opens a new connection for its next calls (which may reach another provider),
+     * calls in flight finish, and calls that crossed the GOAWAY are refused as during shutdown
+     * ({@code SHUTTING_DOWN}, sent again by the client on the new connection). Each
+     * connection's limit is moved at random by up to 10% either way, so that connections
+     * opened together are not retired together. Default zero: connections live as long as their
+     * peers keep them.
+     *
+     * <pre>{@code
+     * CourierServer.builder().maxConnectionAge(Duration.ofMinutes(30))
+     * }</pre>
+     *
+     * @param age zero to disable, or at least 100 ms
+     * @see #maxConnectionAgeGrace(Duration)
+     */
+    public Builder maxConnectionAge(Duration age) {
+      Objects.requireNonNull(age, "maxConnectionAge");
+      if (age.isNegative() || !age.isZero() && age.compareTo(MIN_CONNECTION_AGE) < 0) {
+        throw new IllegalArgumentException("maxConnectionAge: " + age
+            + " (expected: zero to disable, or at least 100 ms)");
+      }
+      this.maxConnectionAge = age;
+      return this;
+    }
+
+    /**
+     * How long a connection retired by {@link #maxConnectionAge(Duration)} may finish its calls
+     * in flight; when it ends the server closes the connection, and calls still running fail on
+     * the client with {@code CONNECTION_CLOSED} (not sent again: they may have run). Zero closes
+     * the connection as soon as the GOAWAY is written. Default: the
+     * {@link #drainTimeout(Duration) drain timeout} (10 s unless set).
+     */
+    public Builder maxConnectionAgeGrace(Duration grace) {
+      this.maxConnectionAgeGrace = nonNegative("maxConnectionAgeGrace", grace);
       return this;
     }
 

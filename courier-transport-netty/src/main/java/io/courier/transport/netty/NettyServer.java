@@ -146,7 +146,8 @@ public final class NettyServer {
     return new Counters(dispatcher.connectionsAccepted.sum(),
         dispatcher.rejectedConnections.sum(), channels.size(),
         dispatcher.protocolErrors.sum(), dispatcher.unsolicitedFrames.sum(),
-        dispatcher.duplicateRequests.sum(), dispatcher.rejectedCalls.sum());
+        dispatcher.duplicateRequests.sum(), dispatcher.rejectedCalls.sum(),
+        dispatcher.connectionsAged.sum(), dispatcher.agedConnectionsClosed.sum());
   }
 
   /**
@@ -159,7 +160,12 @@ public final class NettyServer {
    * @param unsolicitedFrames response frames a client sent to the server (dropped)
    * @param duplicateRequests requests reusing the id of a call still in flight (dropped)
    * @param rejectedCalls calls refused with an error before running
+   * @param connectionsAged connections sent a graceful GOAWAY because they reached the maximum
+   *     connection age
+   * @param agedConnectionsClosed aged connections the server closed itself when the grace period
+   *     ended (calls still in flight, or a peer that did not close)
    */
-  public record Counters(long connectionsAccepted, long connectionsRefused, int openConnections, long protocolErrors,
-      long unsolicitedFrames, long duplicateRequests, long rejectedCalls) {}
+  public record Counters(long connectionsAccepted, long connectionsRefused, int openConnections,
+      long protocolErrors, long unsolicitedFrames, long duplicateRequests, long rejectedCalls,
+      long connectionsAged, long agedConnectionsClosed) {}
 }

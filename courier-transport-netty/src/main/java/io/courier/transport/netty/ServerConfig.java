@@ -17,8 +17,13 @@ import io.courier.internal.protocol.FrameLimits;
  * @param maxPingsPerSecond heartbeats a client may send per second before it is disconnected
  * @param maxCancelsPerSecond cancels a client may send per second before it is disconnected
  * @param maxConnections connections open at once; more are told why and closed
+ * @param maxConnectionAgeMillis a connection older than this (jittered by up to 10% either way)
+ *     is sent a graceful GOAWAY; 0 disables
+ * @param maxConnectionAgeGraceMillis how long an aged connection may finish its calls before it
+ *     is closed regardless
  */
 public record ServerConfig(FrameLimits limits, int maxConcurrentCallsPerConnection,
     long frameTimeoutMillis, long idleTimeoutMillis, long maxTimeoutMillis,
     boolean sendRemoteStack, int compressionThresholdBytes, int maxPingsPerSecond,
-    int maxCancelsPerSecond, int maxConnections) {}
+    int maxCancelsPerSecond, int maxConnections, long maxConnectionAgeMillis,
+    long maxConnectionAgeGraceMillis) {}

@@ -18,10 +18,12 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.collection.IntObjectHashMap;
+import io.netty.util.concurrent.ScheduledFuture;
 import java.io.IOException;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,7 +31,9 @@ import org.slf4j.LoggerFactory;
  * The server side of one connection. On the event loop it reads each frame's header, finds the
  * method by call ID and checks the serializer <em>before</em> any body byte is decoded, enforces
  * the per-connection limits, and hands accepted calls to their executor. Answers come back through
- * a {@link WriteQueue}, which also keeps the table of calls in flight.
+ * a {@link WriteQueue}, which also keeps the table of calls in flight. With a maximum connection
+ * age, it retires the connection when the age is reached: a graceful GOAWAY first, then, after
+ * the grace period, a close whatever is still running.
  *
  * <p>Not sharable; all state is confined to the channel's event loop.
  */
@@ -44,6 +48,9 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
   private boolean draining;
   private final RateWindow pings = new RateWindow();
   private final RateWindow cancels = new RateWindow();
+  private ScheduledFuture<?> ageTimer;
+  private ScheduledFuture<?> graceTimer;
+  private long ageMillis;
 
   ServerConnectionHandler(ServerDispatcher dispatcher) {
     this.dispatcher = dispatcher;
@@ -61,6 +68,56 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
   public void handlerAdded(ChannelHandlerContext ctx) {
     channel = ctx.channel();
     out = new Queue(channel);
+    long maxAge = dispatcher.config.maxConnectionAgeMillis();
+    if (maxAge > 0) {
+      ageMillis = jittered(maxAge, ThreadLocalRandom.current().nextDouble());
+      ageTimer = ctx.executor().schedule(this::onMaxAge, ageMillis, TimeUnit.MILLISECONDS);
+    }
+  }
+
+  /**
+   * The age limit of one connection: {@code maxAgeMillis} moved by up to 10% either way, so that
+   * connections opened together (a fleet of clients started at once, or reconnecting after a
+   * restart) do not all reconnect together again.
+   *
+   * @param random uniform in [0, 1)
+   */
+  static long jittered(long maxAgeMillis, double random) {
+    return Math.max(1, Math.round(maxAgeMillis * (0.9 + 0.2 * random)));
+  }
+
+  /** The connection reached its age: stop taking calls here, let those in flight finish. */
+  private void onMaxAge() {
+    ageTimer = null;
+    if (draining || !channel.isActive()) {
+      return; // the server is shutting down and drains this connection already
+    }
+    dispatcher.connectionsAged.increment();
+    log.debug("connection {} reached its maximum age ({} ms); sending GOAWAY",
+        channel.remoteAddress(), ageMillis);
+    drain();
+    graceTimer = channel.eventLoop().schedule(this::onGraceOver,
+        dispatcher.config.maxConnectionAgeGraceMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * The grace period of an aged connection is over and the peer has not closed it: the
+   * connection is closed with a GOAWAY error saying why, and calls still in flight are cancelled
+   * (their callers see CONNECTION_CLOSED).
+   */
+  private void onGraceOver() {
+    graceTimer = null;
+    if (!channel.isActive()) {
+      return;
+    }
+    dispatcher.agedConnectionsClosed.increment();
+    String why = "maximum connection age (" + ageMillis + " ms) and grace period ("
+        + dispatcher.config.maxConnectionAgeGraceMillis() + " ms) passed, " + inFlight.size()
+        + " calls still in flight";
+    log.debug("closing {}: {}", channel.remoteAddress(), why);
+    channel.writeAndFlush(FrameCodec.error(channel.alloc(), Frame.FLAG_GOAWAY, 0,
+        ErrorReason.CONNECTION_CLOSED, why));
+    channel.close(); // now: a peer that does not read must not hold the connection open
   }
 
   /** A finished call: {@code answer} is its frame, or null when nothing is to be sent. */
@@ -174,8 +231,10 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
       return false;
     }
     if (draining || dispatcher.draining) {
-      reject(oneWay, id, ErrorReason.SHUTTING_DOWN,
-          "server is shutting down; retry on another provider or a new connection");
+      reject(oneWay, id, ErrorReason.SHUTTING_DOWN, dispatcher.draining
+          ? "server is shutting down; retry on another provider or a new connection"
+          : "connection reached its maximum age and takes no new calls; retry on a new"
+              + " connection");
       return false;
     }
     if (inFlight.size() >= dispatcher.config.maxConcurrentCallsPerConnection()) {
@@ -297,6 +356,12 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+    if (ageTimer != null) {
+      ageTimer.cancel(false);
+    }
+    if (graceTimer != null) {
+      graceTimer.cancel(false);
+    }
     for (ServerCall c : inFlight.values()) {
       c.cancelled = true; // nobody can receive the answer
     }

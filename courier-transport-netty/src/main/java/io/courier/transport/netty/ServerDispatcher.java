@@ -21,6 +21,8 @@ final class ServerDispatcher {
   final LongAdder rejectedCalls = new LongAdder();
   final LongAdder connectionsAccepted = new LongAdder();
   final LongAdder rejectedConnections = new LongAdder();
+  final LongAdder connectionsAged = new LongAdder();
+  final LongAdder agedConnectionsClosed = new LongAdder();
   volatile boolean draining;
 
   ServerDispatcher(DispatchTable table, ServerConfig config, String serviceNames) {
