@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.AfterEach;
@@ -36,6 +37,10 @@ abstract class ClusterHarness {
   int zkPort;
   String registryUri;
   final List<ProviderProcess> providers = new CopyOnWriteArrayList<>();
+  /** Call ids of every driver of the test: unique across drivers, as the ledgers need. */
+  final AtomicLong callIds = new AtomicLong();
+  /** The start of the test's time axis. */
+  final long originNanos = System.nanoTime();
   private final List<AutoCloseable> closeables = new ArrayList<>();
 
   @BeforeEach
@@ -134,7 +139,8 @@ abstract class ClusterHarness {
   LoadDriver load(List<CourierClient> consumers, int callers, int ratePerSecond,
       Duration timeout, long sleepMicros) {
     List<LedgerService> stubs = consumers.stream().map(c -> c.stub(LedgerService.class)).toList();
-    LoadDriver d = new LoadDriver(stubs, callers, ratePerSecond, timeout, sleepMicros);
+    LoadDriver d = new LoadDriver(stubs, callers, ratePerSecond, timeout, sleepMicros, callIds,
+        originNanos);
     closeables.add(d);
     return d;
   }

@@ -83,13 +83,14 @@ final class LoadDriver implements AutoCloseable {
   private final long intervalNanos;
   private final long sleepMicros;
   final Duration timeout;
-  private final long originNanos = System.nanoTime();
-  private final AtomicLong ids = new AtomicLong();
+  private final long originNanos;
+  private final AtomicLong ids;
+  private final AtomicLong issued = new AtomicLong();
   private final AtomicLong nextSlot = new AtomicLong();
   private final AtomicInteger inFlight = new AtomicInteger();
   private final Map<Long, Call> calls = new ConcurrentHashMap<>();
   private final Map<Long, AtomicLong> okByPort = new ConcurrentHashMap<>();
-  private final ConcurrentLinkedQueue<String> events = new ConcurrentLinkedQueue<>();
+  private final ConcurrentLinkedQueue<Event> events = new ConcurrentLinkedQueue<>();
   private final List<Thread> threads = new ArrayList<>();
   private volatile boolean stopped;
   private volatile boolean paused;
@@ -100,9 +101,13 @@ final class LoadDriver implements AutoCloseable {
    * @param ratePerSecond calls started per second, at most
    * @param timeout the consumers' call timeout (for the "not pending past its deadline" check)
    * @param sleepMicros how long each call works on the provider
+   * @param ids call ids, shared by every driver of a test so that the ledgers tell them apart
+   * @param originNanos the start of the test's time axis
    */
   LoadDriver(List<LedgerService> consumers, int callers, int ratePerSecond, Duration timeout,
-      long sleepMicros) {
+      long sleepMicros, AtomicLong ids, long originNanos) {
+    this.ids = ids;
+    this.originNanos = originNanos;
     this.consumers = List.copyOf(consumers);
     this.callers = callers;
     this.intervalNanos = TimeUnit.SECONDS.toNanos(1) / ratePerSecond;
@@ -157,6 +162,7 @@ final class LoadDriver implements AutoCloseable {
   private void call(LedgerService stub, int consumer) {
     Call c = new Call(ids.incrementAndGet(), consumer, System.nanoTime());
     calls.put(c.id, c);
+    issued.incrementAndGet();
     try {
       long port = stub.work(c.id, sleepMicros);
       c.servedBy = port;
@@ -184,7 +190,7 @@ final class LoadDriver implements AutoCloseable {
 
   /** Calls issued so far. */
   long issued() {
-    return ids.get();
+    return issued.get();
   }
 
   /** Calls that ended in an error so far. */
@@ -204,10 +210,13 @@ final class LoadDriver implements AutoCloseable {
 
   /** Notes a fault or a step on the report's time axis. */
   void event(String what) {
-    events.add("+" + millis() + " ms: " + what);
+    events.add(new Event(System.nanoTime(), what));
   }
 
-  List<String> events() {
+  /** Something that happened during the run, for the report. */
+  record Event(long nanos, String what) {}
+
+  List<Event> events() {
     return List.copyOf(events);
   }
 

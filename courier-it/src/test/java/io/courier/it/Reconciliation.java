@@ -45,14 +45,20 @@ final class Reconciliation {
   final long unknownThatRan;
   final long p99Micros;
   final long maxMicros;
-  final LoadDriver driver;
+  /** The drivers of the run; the last one is the one under test. */
+  final List<LoadDriver> drivers;
+  private final LoadDriver driver;
   private final List<String> violations = new ArrayList<>();
 
-  private Reconciliation(String scenario, LoadDriver driver,
+  private Reconciliation(String scenario, List<LoadDriver> drivers,
       Collection<ProviderProcess> providers) throws IOException {
     this.scenario = scenario;
-    this.driver = driver;
-    this.calls = driver.calls();
+    this.drivers = List.copyOf(drivers);
+    this.driver = drivers.get(drivers.size() - 1);
+    List<Call> all = new ArrayList<>();
+    drivers.forEach(d -> all.addAll(d.calls()));
+    all.sort((a, b) -> Long.compare(a.id, b.id));
+    this.calls = List.copyOf(all);
     Map<Long, List<ProviderProcess>> ran = new HashMap<>();
     long executed = 0;
     for (ProviderProcess p : providers) {
@@ -72,7 +78,7 @@ final class Reconciliation {
     long nFailed = 0;
     long nUnknown = 0;
     long nUnknownRan = 0;
-    long limit = driver.timeout.toNanos() + SLACK_NANOS;
+    long limit = driver.timeout.toNanos() + SLACK_NANOS; // every driver of a test uses one
     List<Call> errs = new ArrayList<>();
     Map<Long, Call> byId = new HashMap<>();
     for (Call c : calls) {
@@ -122,11 +128,12 @@ final class Reconciliation {
         violate("call " + id + " ran on " + ran.get(id) + " but was never issued");
       }
     }
-    if (driver.issued() != calls.size()) {
-      violate("accepted " + driver.issued() + " calls but recorded " + calls.size());
+    long accepted = drivers.stream().mapToLong(LoadDriver::issued).sum();
+    if (accepted != calls.size()) {
+      violate("accepted " + accepted + " calls but recorded " + calls.size());
     }
-    if (nOk + nFailed + nUnknown != driver.issued()) {
-      violate("accepted " + driver.issued() + " != completed " + nOk + " + failed " + nFailed
+    if (nOk + nFailed + nUnknown != accepted) {
+      violate("accepted " + accepted + " != completed " + nOk + " + failed " + nFailed
           + " + unknown " + nUnknown);
     }
     this.ok = nOk;
@@ -149,7 +156,13 @@ final class Reconciliation {
    */
   static Reconciliation check(String scenario, LoadDriver driver,
       Collection<ProviderProcess> providers) throws IOException {
-    Reconciliation r = new Reconciliation(scenario, driver, providers);
+    return check(scenario, List.of(driver), providers);
+  }
+
+  /** {@link #check(String, LoadDriver, Collection)} over the calls of several drivers. */
+  static Reconciliation check(String scenario, List<LoadDriver> drivers,
+      Collection<ProviderProcess> providers) throws IOException {
+    Reconciliation r = new Reconciliation(scenario, drivers, providers);
     System.out.println(r.report());
     if (!r.violations.isEmpty()) {
       throw new AssertionError(r.violations.size() + " ledger violations in " + scenario + ":\n  "
@@ -175,9 +188,10 @@ final class Reconciliation {
   String report() {
     StringBuilder b = new StringBuilder();
     b.append("== ").append(scenario).append(" ==\n");
-    for (String e : driver.events()) {
-      b.append("  ").append(e).append('\n');
-    }
+    drivers.stream().flatMap(d -> d.events().stream())
+        .sorted((x, y) -> Long.compare(x.nanos(), y.nanos()))
+        .forEach(e -> b.append("  +").append(driver.millisAt(e.nanos())).append(" ms: ")
+            .append(e.what()).append('\n'));
     b.append("  issued ").append(calls.size()).append(", ok ").append(ok)
         .append(", failed (did not run) ").append(failed)
         .append(", outcome unknown ").append(unknown).append(" (ran: ").append(unknownThatRan)
