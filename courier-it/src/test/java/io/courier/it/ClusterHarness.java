@@ -5,6 +5,9 @@ import io.courier.core.Registries;
 import io.courier.registry.Registry;
 import io.courier.registry.ServiceInstance;
 import io.courier.registry.embedded.EmbeddedZooKeeper;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.util.ResourceLeakDetector;
+import io.netty.util.ResourceLeakDetectorFactory;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,9 +26,34 @@ import org.junit.jupiter.api.io.TempDir;
  * What every cluster fault test runs on: an embedded ZooKeeper in the test JVM (on a free port,
  * restartable on the same port and data), provider JVMs with their ledgers, and consumers with a
  * provider cache in a temporary directory. Everything is torn down after each test, and a test
- * fails when a provider's log reports a leaked buffer.
+ * fails when a buffer leaked in the test JVM or a provider's log reports one.
  */
 abstract class ClusterHarness {
+
+  /** Buffers the consumers' leak detector (paranoid in the build) saw collected unreleased. */
+  private static final List<String> LEAKS = new CopyOnWriteArrayList<>();
+
+  static {
+    ResourceLeakDetectorFactory.setResourceLeakDetectorFactory(new ResourceLeakDetectorFactory() {
+      @Override
+      public <T> ResourceLeakDetector<T> newResourceLeakDetector(Class<T> resource,
+          int samplingInterval, long maxActive) {
+        return new ResourceLeakDetector<>(resource, samplingInterval) {
+          @Override
+          protected void reportTracedLeak(String resourceType, String records) {
+            LEAKS.add(resourceType + records);
+            super.reportTracedLeak(resourceType, records);
+          }
+
+          @Override
+          protected void reportUntracedLeak(String resourceType) {
+            LEAKS.add(resourceType);
+            super.reportUntracedLeak(resourceType);
+          }
+        };
+      }
+    });
+  }
 
   /** The service name {@link LedgerService} registers under. */
   static final String SERVICE = "it.Ledger";
@@ -63,6 +91,17 @@ abstract class ClusterHarness {
     providers.forEach(ProviderProcess::destroy);
     if (zk != null) {
       zk.close();
+    }
+    System.gc();
+    Thread.sleep(50);
+    for (int i = 0; i < 64; i++) { // allocations poll the detector's queue of collected buffers
+      PooledByteBufAllocator.DEFAULT.directBuffer(16).release();
+    }
+    if (!LEAKS.isEmpty()) {
+      List<String> leaks = List.copyOf(LEAKS);
+      LEAKS.clear();
+      throw new AssertionError(leaks.size() + " buffers leaked in the test JVM:\n"
+          + String.join("\n----\n", leaks));
     }
     for (ProviderProcess p : providers) {
       if (Files.exists(p.log) && Files.readString(p.log).contains("LEAK:")) {

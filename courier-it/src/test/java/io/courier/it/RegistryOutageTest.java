@@ -27,7 +27,8 @@ class RegistryOutageTest extends ClusterHarness {
   void consumerStartsFromItsCacheWhileTheRegistryIsDownAndResubscribes() throws Exception {
     List<ProviderProcess> first = List.of(startProvider("p1"), startProvider("p2"),
         startProvider("p3"));
-    CourierClient before = consumer(b -> b);
+    // round robin: every provider gets its share at once (this test is not about balancing)
+    CourierClient before = consumer(b -> b.loadBalancer(LoadBalancers.roundRobin()));
     LoadDriver warm = load(List.of(before), 4, 200, Duration.ofSeconds(2), 0).start();
     await(Duration.ofSeconds(30), "every provider to serve calls", () ->
         first.stream().allMatch(p -> warm.okFrom(p.port) > 10));
@@ -39,7 +40,7 @@ class RegistryOutageTest extends ClusterHarness {
     long downNanos = System.nanoTime();
     ProviderProcess p4 = startProvider("p4"); // serves, registers once the registry is back
     long start = System.nanoTime();
-    CourierClient consumer = consumer(b -> b);
+    CourierClient consumer = consumer(b -> b.loadBalancer(LoadBalancers.roundRobin()));
     LoadDriver load = load(List.of(consumer), 8, 200, Duration.ofSeconds(2), 1_000);
     long startedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
     load.event("registry down; consumer started from its cache in " + startedMs + " ms");

@@ -3,6 +3,7 @@ package io.courier.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.courier.client.CourierClient;
+import io.courier.core.cluster.LoadBalancers;
 import io.courier.registry.Registry;
 import io.courier.registry.ServiceInstance;
 import java.time.Duration;
@@ -30,7 +31,8 @@ class SessionExpiryTest extends ClusterHarness {
     ProviderProcess p1 = startProvider("p1");
     ProviderProcess p2 = startProvider("p2");
     ProviderProcess p3 = startProvider("p3", registryUri + "?sessionTimeout=" + sessionTimeoutMs);
-    CourierClient consumer = consumer(b -> b);
+    // round robin: every provider gets its share at once (this test is not about balancing)
+    CourierClient consumer = consumer(b -> b.loadBalancer(LoadBalancers.roundRobin()));
     LoadDriver load = load(List.of(consumer), 8, 200, Duration.ofSeconds(2), 1_000).start();
     await(Duration.ofSeconds(30), "every provider to serve calls", () ->
         load.okFrom(p1.port) > 50 && load.okFrom(p2.port) > 50 && load.okFrom(p3.port) > 50);
