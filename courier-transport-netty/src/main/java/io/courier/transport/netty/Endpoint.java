@@ -150,10 +150,15 @@ public final class Endpoint implements Candidate {
   /**
    * An attempt here failed for want of an answer (connect failure, lost connection, deadline).
    * After {@code threshold} in a row the endpoint leaves the pick set for a back-off that doubles
-   * with each ejection, from 1 s up to 30 s.
+   * with each ejection, from 1 s up to 30 s. Failures reported while it is ejected are calls sent
+   * before the ejection, ending late: the same outage, so they neither extend the ejection nor
+   * count towards the next one.
    */
   synchronized void failed(int threshold) {
-    if (threshold <= 0 || ++consecutiveFailures < threshold) {
+    if (threshold <= 0 || ejected()) {
+      return;
+    }
+    if (++consecutiveFailures < threshold) {
       return;
     }
     consecutiveFailures = 0;

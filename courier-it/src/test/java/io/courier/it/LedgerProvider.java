@@ -1,0 +1,102 @@
+package io.courier.it;
+
+import io.courier.server.CourierServer;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * A provider process of the fault tests, run as its own JVM: serves {@link LedgerService} on a
+ * free loopback port, registers in the registry it is given, prints {@code LISTENING <port>}, and
+ * shuts down gracefully (unregister, drain) when its standard input says {@code stop} or closes.
+ * {@code stats} prints the server's connection counters as {@code STATS <accepted> <open>}.
+ *
+ * <p>Every execution of {@link LedgerService#work} is written to the ledger file with one
+ * {@code write} system call before the method returns, so the ledger holds every call that ran,
+ * even when the process is killed with SIGKILL a moment later (the kernel keeps written data).
+ */
+public final class LedgerProvider {
+
+  private LedgerProvider() {}
+
+  /** Arguments: registry URI, ledger file. */
+  public static void main(String[] args) throws Exception {
+    String registry = args[0];
+    Path ledgerFile = Path.of(args[1]);
+    try (FileChannel ledger = FileChannel.open(ledgerFile, StandardOpenOption.CREATE,
+        StandardOpenOption.WRITE, StandardOpenOption.APPEND)) {
+      Service service = new Service(ledger);
+      CourierServer server = CourierServer.builder()
+          .host("127.0.0.1")
+          .port(0)
+          .ioThreads(2)
+          .registry(registry)
+          .unregisterDelay(Duration.ofMillis(500))
+          .drainTimeout(Duration.ofSeconds(10))
+          .service(LedgerService.class, service)
+          .build();
+      server.start();
+      service.port = server.port();
+      System.out.println("LISTENING " + server.port());
+      System.out.flush();
+      try (BufferedReader in = new BufferedReader(
+          new InputStreamReader(System.in, StandardCharsets.UTF_8))) {
+        String line;
+        while ((line = in.readLine()) != null && !line.equals("stop")) {
+          if (line.equals("stats")) {
+            var c = server.counters();
+            System.out.println("STATS " + c.connectionsAccepted() + " " + c.openConnections());
+            System.out.flush();
+          }
+        }
+      }
+      server.close();
+    }
+    System.out.println("STOPPED");
+    System.out.flush();
+    System.exit(0); // whatever threads a library left behind, a stopped provider exits
+  }
+
+  /** Appends each executed call id to the ledger. */
+  private static final class Service implements LedgerService {
+    private final FileChannel ledger;
+    volatile long port;
+
+    Service(FileChannel ledger) {
+      this.ledger = ledger;
+    }
+
+    @Override
+    public long work(long callId, long sleepMicros) {
+      byte[] line = (callId + "\n").getBytes(StandardCharsets.US_ASCII);
+      synchronized (ledger) {
+        try {
+          ByteBuffer b = ByteBuffer.wrap(line);
+          while (b.hasRemaining()) {
+            ledger.write(b);
+          }
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+      }
+      if (sleepMicros > 0) {
+        LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(sleepMicros));
+      }
+      return port;
+    }
+
+    @Override
+    public long ping() {
+      return port;
+    }
+  }
+}

@@ -1,0 +1,21 @@
+package io.courier.it;
+
+import io.courier.annotation.ServiceName;
+
+/**
+ * The service the fault tests call. {@link #work} is deliberately not idempotent: every execution
+ * is appended to the provider's ledger, so running one call twice shows up as a duplicate.
+ */
+@ServiceName("it.Ledger")
+public interface LedgerService {
+
+  /**
+   * Records {@code callId} in the provider's ledger, then works for {@code sleepMicros}.
+   *
+   * @return the port of the provider that ran the call
+   */
+  long work(long callId, long sleepMicros);
+
+  /** Returns the provider's port; records nothing. */
+  long ping();
+}
