@@ -17,7 +17,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class Endpoint implements Candidate {
 
-  private static final long EWMA_DECAY_NANOS = TimeUnit.SECONDS.toNanos(10);
+  private static final long EWMA_DECAY_NANOS = TimeUnit.SECONDS.toNanos(2);
 
 
   private final NettyClient client;
@@ -150,7 +150,8 @@ public final class Endpoint implements Candidate {
   /**
    * An attempt here failed for want of an answer (connect failure, lost connection, deadline).
    * After {@code threshold} in a row the endpoint leaves the pick set for a back-off that doubles
-   * with each ejection, from 1 s up to 30 s. Failures reported while it is ejected are calls sent
+   * with each ejection, from 1 s up to 30 s, and comes back with a fresh latency average and a
+   * new warm-up. Failures reported while it is ejected are calls sent
    * before the ejection, ending late: the same outage, so they neither extend the ejection nor
    * count towards the next one.
    */
@@ -164,7 +165,14 @@ public final class Endpoint implements Candidate {
     consecutiveFailures = 0;
     long backoff = Math.min(30_000L, 1_000L << Math.min(5, ejections));
     ejections++;
-    ejectedUntilNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(backoff);
+    long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(backoff);
+    ejectedUntilNanos = until;
+    // It comes back as if new: the latency peak of its outage is forgotten (peak-EWMA would
+    // otherwise shun it for tens of seconds after it recovered), and its share warms up again so
+    // that one that is still failing gets few calls.
+    latencyEwmaNanos = 0;
+    lastSampleNanos = 0;
+    upSinceNanos = until;
   }
 
   /** Whether the endpoint is ejected right now (for tests and diagnostics). */
@@ -183,12 +191,16 @@ public final class Endpoint implements Candidate {
 
   /**
    * Adds a latency sample to the peak-sensitive moving average: a sample above the average
-   * replaces it at once; one below pulls it down with a 10-second decay.
+   * replaces it at once; one below pulls it down with a 2-second decay.
    */
   void recordLatency(long sampleNanos) {
     // Unlocked on purpose: two racing samples may lose one, which an average can afford, and the
     // call path takes no lock.
     long now = System.nanoTime();
+    long ejected = ejectedUntilNanos;
+    if (ejected != 0 && now - ejected < 0) {
+      return; // a call of the outage ending late: not a measure of the endpoint once it is back
+    }
     long ewma = latencyEwmaNanos;
     if (sampleNanos > ewma || lastSampleNanos == 0) {
       latencyEwmaNanos = sampleNanos;

@@ -47,4 +47,26 @@ class EjectionTest {
       assertThat(e.ejected()).isTrue();
     }
   }
+
+  /**
+   * An ejected endpoint comes back as if new: the latency peak of its outage is forgotten and
+   * late samples from that outage are ignored, so that peak-EWMA tries it again at once; its share
+   * warms up from 1% again.
+   */
+  @Test
+  void anEjectedEndpointComesBackWithAFreshLatencyAndANewWarmup() {
+    try (NettyClient client = client()) {
+      Endpoint e = client.endpoint("127.0.0.1:9");
+      e.recordLatency(TimeUnit.SECONDS.toNanos(1)); // the deadline of a call to a frozen provider
+      assertThat(e.latencyEwmaNanos()).isGreaterThan(TimeUnit.MILLISECONDS.toNanos(900));
+      for (int i = 0; i < 5; i++) {
+        e.failed(5);
+      }
+      assertThat(e.ejected()).isTrue();
+      assertThat(e.latencyEwmaNanos()).isZero();
+      e.recordLatency(TimeUnit.SECONDS.toNanos(1)); // a call of the outage that ends late
+      assertThat(e.latencyEwmaNanos()).isZero();
+      assertThat(e.upSinceNanos() - System.nanoTime()).isPositive(); // warms up once back
+    }
+  }
 }
