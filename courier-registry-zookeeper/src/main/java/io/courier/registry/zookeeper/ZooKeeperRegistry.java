@@ -259,9 +259,15 @@ final class ZooKeeperRegistry implements Registry {
     // ending the session removes every ephemeral registration at once; while the ensemble is
     // unreachable the session cannot be closed there and expires instead. Closing waits for a
     // reconnection attempt then, so it is bounded and finishes in the background.
-    boundedWait(background.submit(client::close), OPERATION_WAIT_MILLIS, "closing " + name);
-    registered.values().forEach(ZooKeeperRegistry::closeQuietly); // no deletes: client closed
+    // the nodes first: a node left open on a closed client sees its deletion and tries to create
+    // itself again on the closed client, recursing until the stack overflows
+    List<PersistentNode> nodes = new ArrayList<>(registered.values());
     registered.clear();
+    if (!nodes.isEmpty()) {
+      boundedWait(background.submit(() -> nodes.forEach(ZooKeeperRegistry::closeQuietly)),
+          OPERATION_WAIT_MILLIS, "unregistering from " + name);
+    }
+    boundedWait(background.submit(client::close), OPERATION_WAIT_MILLIS, "closing " + name);
     notifier.shutdown();
     background.shutdown();
   }
