@@ -5,6 +5,7 @@ import io.courier.core.Registries;
 import io.courier.registry.Registry;
 import io.courier.registry.ServiceInstance;
 import io.courier.registry.embedded.EmbeddedZooKeeper;
+import io.courier.registry.etcd.EtcdServer;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.util.ResourceLeakDetector;
 import io.netty.util.ResourceLeakDetectorFactory;
@@ -23,9 +24,11 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * What every cluster fault test runs on: an embedded ZooKeeper in the test JVM (on a free port,
- * restartable on the same port and data), provider JVMs with their ledgers, and consumers with a
- * provider cache in a temporary directory. Everything is torn down after each test, and a test
+ * What every cluster fault test runs on: a registry, provider JVMs with their ledgers, and
+ * consumers with a provider cache in a temporary directory. The registry is an embedded ZooKeeper
+ * in the test JVM, or a real etcd server as a child process for a class whose
+ * {@link #registryKind()} says so; either runs on free loopback ports and can be stopped and
+ * started again on the same ports and data. Everything is torn down after each test, and a test
  * fails when a buffer leaked in the test JVM or a provider's log reports one.
  */
 abstract class ClusterHarness {
@@ -55,6 +58,14 @@ abstract class ClusterHarness {
     });
   }
 
+  /** The registries a cluster can run on. */
+  enum RegistryKind {
+    /** An embedded ZooKeeper in the test JVM. */
+    ZOOKEEPER,
+    /** A real etcd server (the {@code etcd} binary on the PATH), a child of the test JVM. */
+    ETCD
+  }
+
   /** The service name {@link LedgerService} registers under. */
   static final String SERVICE = "it.Ledger";
 
@@ -63,6 +74,8 @@ abstract class ClusterHarness {
 
   EmbeddedZooKeeper zk;
   int zkPort;
+  EtcdServer etcd;
+  /** The registry's URI, without options: {@code zookeeper://...} or {@code etcd://...}. */
   String registryUri;
   final List<ProviderProcess> providers = new CopyOnWriteArrayList<>();
   /** Call ids of every driver of the test: unique across drivers, as the ledgers need. */
@@ -71,12 +84,25 @@ abstract class ClusterHarness {
   final long originNanos = System.nanoTime();
   private final List<AutoCloseable> closeables = new ArrayList<>();
 
+  /** The registry of this class's clusters: ZooKeeper unless a subclass says otherwise. */
+  RegistryKind registryKind() {
+    return RegistryKind.ZOOKEEPER;
+  }
+
   @BeforeEach
   void startCluster() throws IOException {
-    Files.createDirectories(dir.resolve("zk"));
-    zk = EmbeddedZooKeeper.start("127.0.0.1", 0, dir.resolve("zk"));
-    zkPort = zk.port();
-    registryUri = zk.uri();
+    switch (registryKind()) {
+      case ZOOKEEPER -> {
+        Files.createDirectories(dir.resolve("zk"));
+        zk = EmbeddedZooKeeper.start("127.0.0.1", 0, dir.resolve("zk"));
+        zkPort = zk.port();
+        registryUri = zk.uri();
+      }
+      case ETCD -> {
+        etcd = EtcdServer.start(dir.resolve("etcd"));
+        registryUri = etcd.uri();
+      }
+    }
   }
 
   @AfterEach
@@ -91,6 +117,9 @@ abstract class ClusterHarness {
     providers.forEach(ProviderProcess::destroy);
     if (zk != null) {
       zk.close();
+    }
+    if (etcd != null) {
+      etcd.close();
     }
     System.gc();
     Thread.sleep(50);
@@ -111,14 +140,28 @@ abstract class ClusterHarness {
     }
   }
 
-  /** Stops the registry (a crash as consumers and providers see it: connections refused). */
+  /**
+   * Stops the registry (a crash as consumers and providers see it: connections refused). etcd is
+   * sent SIGTERM, as an operator's stop would, and is waited for.
+   */
   void stopRegistry() {
+    if (registryKind() == RegistryKind.ETCD) {
+      etcd.stop();
+      return;
+    }
     zk.close();
     zk = null;
   }
 
-  /** Starts the registry again on the same port with the same data (sessions survive). */
+  /**
+   * Starts the registry again on the same port(s) with the same data (ZooKeeper sessions and etcd
+   * leases survive, unless they expire) and waits until it serves.
+   */
   void restartRegistry() throws InterruptedException {
+    if (registryKind() == RegistryKind.ETCD) {
+      etcd.start(); // waits until etcd reports itself healthy
+      return;
+    }
     long end = System.nanoTime() + Duration.ofSeconds(30).toNanos();
     while (true) {
       try {
@@ -138,7 +181,10 @@ abstract class ClusterHarness {
     return startProvider(name, registryUri);
   }
 
-  /** Starts a provider JVM registering in {@code uri} (for example with a session timeout). */
+  /**
+   * Starts a provider JVM registering in {@code uri} (for example with a ZooKeeper session timeout
+   * or an etcd lease TTL).
+   */
   ProviderProcess startProvider(String name, String uri) throws IOException {
     ProviderProcess p = ProviderProcess.start(name, uri, dir);
     providers.add(p);

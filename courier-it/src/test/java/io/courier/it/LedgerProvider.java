@@ -16,7 +16,8 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * A provider process of the fault tests, run as its own JVM: serves {@link LedgerService} on a
- * free loopback port, registers in the registry it is given, prints {@code LISTENING <port>}, and
+ * free loopback port, registers in the registry it is given (any registry URI Courier opens:
+ * {@code zookeeper://...}, {@code etcd://...?ttl=...}), prints {@code LISTENING <port>}, and
  * shuts down gracefully (unregister, drain) when its standard input says {@code stop} or closes.
  * {@code stats} prints the server's connection counters as {@code STATS <accepted> <open>}.
  *

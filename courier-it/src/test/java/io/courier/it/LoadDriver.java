@@ -90,6 +90,8 @@ final class LoadDriver implements AutoCloseable {
   private final AtomicInteger inFlight = new AtomicInteger();
   private final Map<Long, Call> calls = new ConcurrentHashMap<>();
   private final Map<Long, AtomicLong> okByPort = new ConcurrentHashMap<>();
+  /** Per consumer (by index): calls answered by the provider on each port. */
+  private final List<Map<Long, AtomicLong>> okByConsumerAndPort;
   private final ConcurrentLinkedQueue<Event> events = new ConcurrentLinkedQueue<>();
   private final List<Thread> threads = new ArrayList<>();
   private volatile boolean stopped;
@@ -109,6 +111,11 @@ final class LoadDriver implements AutoCloseable {
     this.ids = ids;
     this.originNanos = originNanos;
     this.consumers = List.copyOf(consumers);
+    List<Map<Long, AtomicLong>> byConsumer = new ArrayList<>();
+    for (int i = 0; i < consumers.size(); i++) {
+      byConsumer.add(new ConcurrentHashMap<>());
+    }
+    this.okByConsumerAndPort = List.copyOf(byConsumer);
     this.callers = callers;
     this.intervalNanos = TimeUnit.SECONDS.toNanos(1) / ratePerSecond;
     this.timeout = timeout;
@@ -168,6 +175,8 @@ final class LoadDriver implements AutoCloseable {
       c.servedBy = port;
       c.outcome = Outcome.OK;
       okByPort.computeIfAbsent(port, p -> new AtomicLong()).incrementAndGet();
+      okByConsumerAndPort.get(consumer).computeIfAbsent(port, p -> new AtomicLong())
+          .incrementAndGet();
     } catch (RpcException e) {
       c.reason = e.reason();
       c.endpoint = e.endpoint();
@@ -185,6 +194,12 @@ final class LoadDriver implements AutoCloseable {
   /** Calls answered by the provider on {@code port} so far. */
   long okFrom(int port) {
     AtomicLong n = okByPort.get((long) port);
+    return n == null ? 0 : n.get();
+  }
+
+  /** Calls of consumer {@code consumer} (its index) answered by the provider on {@code port}. */
+  long okFrom(int consumer, int port) {
+    AtomicLong n = okByConsumerAndPort.get(consumer).get((long) port);
     return n == null ? 0 : n.get();
   }
 

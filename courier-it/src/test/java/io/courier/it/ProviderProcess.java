@@ -162,6 +162,15 @@ final class ProviderProcess {
     }
   }
 
+  /** The lines of the provider's log (its standard error) that contain {@code text}. */
+  List<String> logLines(String text) throws IOException {
+    if (!Files.exists(log)) {
+      return List.of();
+    }
+    return Files.readAllLines(log, StandardCharsets.UTF_8).stream()
+        .filter(l -> l.contains(text)).toList();
+  }
+
   /** Ends the process whatever its state (cleanup after a test). */
   void destroy() {
     if (process.isAlive()) {

@@ -28,7 +28,11 @@ public final class InstanceCodec {
 
   private InstanceCodec() {}
 
-  /** The entry data for {@code instance}. */
+  /**
+   * The entry data for {@code instance}: a function of the instance alone, byte for byte (sorted
+   * lines, no date comment), so that a registry can compare what it stored with what it would
+   * store to tell whether its entry was changed.
+   */
   public static byte[] encode(ServiceInstance i) {
     Map<String, String> p = new TreeMap<>();
     p.put("service", i.service());
@@ -48,7 +52,12 @@ public final class InstanceCodec {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    return w.toString().getBytes(StandardCharsets.UTF_8);
+    // store() begins with a comment holding the current date; escapes a leading '#' or '!' in
+    // keys and values; and writes each entry on one line (line breaks in values are escaped)
+    StringBuilder text = new StringBuilder();
+    w.toString().lines().filter(l -> !l.startsWith("#")).sorted()
+        .forEach(l -> text.append(l).append('\n'));
+    return text.toString().getBytes(StandardCharsets.UTF_8);
   }
 
   /** Decodes entry data; null when it is not a valid instance (empty, too large, malformed). */

@@ -31,6 +31,26 @@ class InstanceCodecTest {
         .contains("service=demo.Codec", "port=9001", "weight=50", "meta.zone=a");
   }
 
+  /**
+   * The data depends on the instance alone: encoded again in a later second, or built with its
+   * metadata in another order, it is the same bytes (registries compare stored data with it).
+   */
+  @Test
+  void theDataIsTheSameBytesEveryTime() throws InterruptedException {
+    byte[] first = InstanceCodec.encode(A);
+    long second = System.currentTimeMillis() / 1_000;
+    while (System.currentTimeMillis() / 1_000 == second) {
+      Thread.sleep(20);
+    }
+    assertThat(InstanceCodec.encode(A)).isEqualTo(first);
+    ServiceInstance reordered = ServiceInstance.builder("demo.Codec", "127.0.0.1", 9001)
+        .serializers(List.of("fory", "json")).weight(50).tag("gray").tag("canary")
+        .version("1.2.0").metadata("odd=key", "line\nbreak").metadata("zone", "a").build();
+    assertThat(reordered).isEqualTo(A);
+    assertThat(InstanceCodec.encode(reordered)).isEqualTo(first);
+    assertThat(new String(first, StandardCharsets.UTF_8)).doesNotContain("#");
+  }
+
   @Test
   void malformedDataIsRefused() {
     assertThat(InstanceCodec.decode(null)).isNull();

@@ -105,6 +105,25 @@ class EtcdRegistryTest extends RegistryContract {
     }
   }
 
+  /**
+   * The audit that stores deleted or overwritten registrations again leaves an unchanged one
+   * alone: its key is not rewritten (every watcher would see a change at every audit).
+   */
+  @Test
+  void anUnchangedRegistrationIsNotStoredAgain() throws Exception {
+    String service = service("Unchanged");
+    ServiceInstance a = instance(service, 9001);
+    ByteSequence key = bytes("/courier/" + service + "/providers/" + a.address());
+    try (Registry provider = open()) {
+      provider.register(a);
+      long stored = raw.getKVClient().get(key).get(5, TimeUnit.SECONDS).getKvs().get(0)
+          .getModRevision();
+      Thread.sleep(3_500); // the audit runs every second with a 3 s TTL
+      assertThat(raw.getKVClient().get(key).get(5, TimeUnit.SECONDS).getKvs().get(0)
+          .getModRevision()).as("revision of the unchanged key").isEqualTo(stored);
+    }
+  }
+
   @Test
   void aDeletedRegistrationIsStoredAgain() throws Exception {
     String service = service("Deleted");
