@@ -142,6 +142,9 @@ public final class Runner {
       }
       for (Scenario s : scenarios) {
         for (String c : order) {
+          if (c.equals("netty") && !s.call.equals("echo")) {
+            continue; // raw Netty only echoes bytes
+          }
           Run r = runOnce(c, s);
           System.out.printf(Locale.ROOT, "round %d  %-12s %-26s %10.0f calls/s  p50 %7.1f µs"
               + "  p99 %8.1f µs  cpu %6.1f µs/call  alloc %6.0f/%6.0f B/call%s%n", round, c,
@@ -263,6 +266,9 @@ public final class Runner {
       List<Run> courier = results.get(s.name + "/courier");
       for (String c : contenders) {
         List<Run> runs = results.get(s.name + "/" + c);
+        if (runs == null) {
+          continue;
+        }
         double tput = median(runs, Run::throughput);
         sb.append(String.format(Locale.ROOT,
             "| %s | %,.0f | %s | %s | %.1f | %.1f | %.1f | %.1f | %,.0f | %,.0f | %d |%n", c, tput,
