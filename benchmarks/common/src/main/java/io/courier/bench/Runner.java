@@ -25,7 +25,11 @@ import java.util.concurrent.TimeUnit;
  * <pre>
  * java -jar benchmarks/common/target/bench-runner.jar [--mode quick|full] [--rounds n]
  *     [--warmup s] [--duration s] [--contenders a,b] [--scenarios echo64x1,...] [--out file]
+ *     [--also label=contender@path/to/jar,...]
  * </pre>
+ *
+ * <p>{@code --also} adds contenders from other jars under their own label, for example the same
+ * contender built from an earlier commit: {@code --also before=courier@/tmp/bench-courier.jar}.
  */
 public final class Runner {
 
@@ -63,6 +67,8 @@ public final class Runner {
       double clientAllocPerCall, double serverAllocPerCall, long errors, String firstError) {}
 
   private final Path jars;
+  /** Label to {contender name, jar} for contenders added with --also. */
+  private final Map<String, String[]> extra;
   private final int rounds;
   private final double warmup;
   private final double duration;
@@ -70,9 +76,10 @@ public final class Runner {
   private final List<Scenario> scenarios;
   private final List<String> jvmFlags;
 
-  Runner(Path jars, int rounds, double warmup, double duration, List<String> contenders,
-      List<Scenario> scenarios, List<String> jvmFlags) {
+  Runner(Path jars, Map<String, String[]> extra, int rounds, double warmup, double duration,
+      List<String> contenders, List<Scenario> scenarios, List<String> jvmFlags) {
     this.jars = jars;
+    this.extra = extra;
     this.rounds = rounds;
     this.warmup = warmup;
     this.duration = duration;
@@ -101,6 +108,18 @@ public final class Runner {
         System.err.println("skipping " + c + ": " + jar(jars, c) + " is not built");
       }
     }
+    Map<String, String[]> extra = new LinkedHashMap<>();
+    if (o.containsKey("also")) {
+      for (String spec : o.get("also").split(",")) {
+        String[] labelRest = spec.split("=", 2);
+        String[] nameJar = labelRest[1].split("@", 2);
+        if (!Files.exists(Path.of(nameJar[1]))) {
+          throw new IllegalArgumentException("also: " + spec + " (no such jar)");
+        }
+        extra.put(labelRest[0], nameJar);
+        contenders.add(labelRest[0]);
+      }
+    }
     List<Scenario> scenarios = new ArrayList<>();
     String wanted = o.getOrDefault("scenarios", quick ? "echo64x1,echo64x256,echo4kx32"
         : "echo64x1,echo64x256,echo4kx32,smallx256");
@@ -110,7 +129,8 @@ public final class Runner {
               + SCENARIOS.stream().map(Scenario::name).toList() + ")")));
     }
     List<String> flags = List.of(o.getOrDefault("jvm", "-Xms512m -Xmx512m").split(" "));
-    Runner runner = new Runner(jars, rounds, warmup, duration, contenders, scenarios, flags);
+    Runner runner = new Runner(jars, extra, rounds, warmup, duration, contenders, scenarios,
+        flags);
     String report = runner.run();
     System.out.println();
     System.out.println(report);
@@ -142,7 +162,7 @@ public final class Runner {
       }
       for (Scenario s : scenarios) {
         for (String c : order) {
-          if (c.equals("netty") && !s.call.equals("echo")) {
+          if (contenderOf(c).equals("netty") && !s.call.equals("echo")) {
             continue; // raw Netty only echoes bytes
           }
           Run r = runOnce(c, s);
@@ -166,8 +186,15 @@ public final class Runner {
     return new ProcessBuilder(full).redirectError(ProcessBuilder.Redirect.INHERIT).start();
   }
 
-  private Run runOnce(String contender, Scenario s) throws Exception {
-    Path jar = jar(jars, contender);
+  private String contenderOf(String label) {
+    String[] e = extra.get(label);
+    return e == null ? label : e[0];
+  }
+
+  private Run runOnce(String label, Scenario s) throws Exception {
+    String[] e = extra.get(label);
+    String contender = e == null ? label : e[0];
+    Path jar = e == null ? jar(jars, label) : Path.of(e[1]);
     Process server = start(List.of("-jar", jar.toString(), "server", "--contender", contender,
         "--port", "0"));
     try {

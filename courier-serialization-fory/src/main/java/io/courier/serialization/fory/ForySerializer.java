@@ -130,8 +130,35 @@ final class ForySerializer implements Serializer {
     }
   }
 
+  /**
+   * The body's bytes in one array of the exact size when the stream knows how many remain (an
+   * uncompressed body does), instead of {@link InputStream#readAllBytes()}'s 8 KiB chunks and
+   * final copy, which cost more than everything else a small call allocates.
+   */
+  static byte[] readBody(InputStream in) throws IOException {
+    int n = in.available();
+    if (n <= 0) {
+      return in.readAllBytes();
+    }
+    byte[] bytes = new byte[n];
+    int read = in.readNBytes(bytes, 0, n);
+    if (read < n) {
+      return java.util.Arrays.copyOf(bytes, read);
+    }
+    int next = in.read();
+    if (next < 0) {
+      return bytes;
+    }
+    // more than available() promised (a decompressing stream): the rest the general way
+    byte[] rest = in.readAllBytes();
+    byte[] all = java.util.Arrays.copyOf(bytes, n + 1 + rest.length);
+    all[n] = (byte) next;
+    System.arraycopy(rest, 0, all, n + 1, rest.length);
+    return all;
+  }
+
   private Object read(InputStream in) throws IOException {
-    byte[] bytes = in.readAllBytes();
+    byte[] bytes = readBody(in);
     try {
       return fory.deserialize(bytes);
     } catch (StackOverflowError e) {

@@ -229,4 +229,25 @@ class ForySerializerTest {
       assertThat(SafeTypes.isSafe(gadget)).as(gadget).isFalse();
     }
   }
+
+  /** A stream that says fewer bytes are available than it has, as decompressing streams do. */
+  private static InputStream understating(byte[] data, int says) {
+    return new ByteArrayInputStream(data) {
+      @Override
+      public synchronized int available() {
+        return Math.min(says, super.available());
+      }
+    };
+  }
+
+  @Test
+  void bodiesAreReadWholeWhateverTheStreamSaysIsAvailable() throws IOException {
+    byte[] data = new byte[10_000];
+    new Random(7).nextBytes(data);
+    assertThat(ForySerializer.readBody(new ByteArrayInputStream(data))).isEqualTo(data);
+    assertThat(ForySerializer.readBody(understating(data, 0))).isEqualTo(data);
+    assertThat(ForySerializer.readBody(understating(data, 100))).isEqualTo(data);
+    assertThat(ForySerializer.readBody(understating(data, 9_999))).isEqualTo(data);
+    assertThat(ForySerializer.readBody(new ByteArrayInputStream(new byte[0]))).isEmpty();
+  }
 }
