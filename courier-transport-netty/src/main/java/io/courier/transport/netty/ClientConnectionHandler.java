@@ -12,7 +12,6 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.timeout.IdleState;
 import io.netty.handler.timeout.IdleStateEvent;
-import io.netty.util.collection.IntObjectHashMap;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -35,7 +34,7 @@ final class ClientConnectionHandler extends ChannelInboundHandlerAdapter {
 
   private final Endpoint endpoint;
   private final long heartbeatMillis;
-  private final IntObjectHashMap<ClientCall> pending = new IntObjectHashMap<>();
+  private final CallTable<ClientCall> pending = new CallTable<>();
   private final List<ClientCall> unflushed = new ArrayList<>();
   final LongAdder unsolicitedAnswers = new LongAdder();
   private Channel channel;

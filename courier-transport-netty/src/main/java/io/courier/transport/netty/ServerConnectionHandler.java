@@ -17,7 +17,6 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.timeout.IdleStateEvent;
-import io.netty.util.collection.IntObjectHashMap;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.io.IOException;
 import java.util.concurrent.Executor;
@@ -42,7 +41,7 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
   private static final Logger log = LoggerFactory.getLogger(ServerConnectionHandler.class);
 
   private final ServerDispatcher dispatcher;
-  private final IntObjectHashMap<ServerCall> inFlight = new IntObjectHashMap<>();
+  private final CallTable<ServerCall> inFlight = new CallTable<>();
   private Channel channel;
   private Queue out;
   private boolean draining;
