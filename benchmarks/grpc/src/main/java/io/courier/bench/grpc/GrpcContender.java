@@ -53,7 +53,7 @@ abstract class GrpcContender implements Contender {
     try {
       awaitReady(channel);
     } catch (Exception | Error e) {
-      close(channel);
+      channel.shutdownNow(); // nothing to wait for, and the failure is what matters
       throw e;
     }
     return new GrpcClient(channel);
