@@ -85,19 +85,11 @@ abstract class GrpcContender implements Contender {
     }
   }
 
-  private static void close(ManagedChannel channel) throws InterruptedException {
-    channel.shutdown();
-    try {
-      if (!channel.awaitTermination(CLOSE_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
-        channel.shutdownNow().awaitTermination(CLOSE_TIMEOUT_SECONDS, TimeUnit.SECONDS);
-      }
-    } catch (InterruptedException e) {
-      channel.shutdownNow();
-      throw e;
-    }
-  }
 
-  /** A running gRPC server; closing it lets calls in progress finish for a while. */
+  /**
+   * A running gRPC server. Closing it lets calls in progress finish for up to 5 s, then cancels
+   * the rest; an interrupt cancels them at once and is kept for the caller to see.
+   */
   private static final class GrpcServer implements Server {
     private final io.grpc.Server server;
 
@@ -111,7 +103,7 @@ abstract class GrpcContender implements Contender {
     }
 
     @Override
-    public void close() throws InterruptedException {
+    public void close() {
       server.shutdown();
       try {
         if (!server.awaitTermination(CLOSE_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
@@ -119,12 +111,15 @@ abstract class GrpcContender implements Contender {
         }
       } catch (InterruptedException e) {
         server.shutdownNow();
-        throw e;
+        Thread.currentThread().interrupt();
       }
     }
   }
 
-  /** A client on one channel; each call is a new HTTP/2 stream on its connection. */
+  /**
+   * A client on one channel; each call is a new HTTP/2 stream on its connection. Closing it
+   * works like closing the server.
+   */
   private static final class GrpcClient implements Client {
     private final ManagedChannel channel;
 
@@ -149,8 +144,16 @@ abstract class GrpcContender implements Contender {
     }
 
     @Override
-    public void close() throws InterruptedException {
-      GrpcContender.close(channel);
+    public void close() {
+      channel.shutdown();
+      try {
+        if (!channel.awaitTermination(CLOSE_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+          channel.shutdownNow().awaitTermination(CLOSE_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        }
+      } catch (InterruptedException e) {
+        channel.shutdownNow();
+        Thread.currentThread().interrupt();
+      }
     }
   }
 

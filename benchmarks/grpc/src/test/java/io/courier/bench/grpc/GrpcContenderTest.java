@@ -21,7 +21,7 @@ class GrpcContenderTest {
 
   @ParameterizedTest
   @ValueSource(strings = {"grpc", "grpc-direct"})
-  @SuppressWarnings("try") // Contender's close() may throw InterruptedException: fine in a test
+  @SuppressWarnings("try") // the contract's close() may throw InterruptedException: fine here
   void servesAndAnswers(String name) throws Exception {
     Contender contender = ContenderMain.find(name);
     assertThat(contender.name()).isEqualTo(name);
