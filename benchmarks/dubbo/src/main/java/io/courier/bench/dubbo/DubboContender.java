@@ -19,15 +19,16 @@ import org.apache.dubbo.rpc.model.FrameworkModel;
  * registry, and asynchronous calls through an interface whose methods return
  * {@link java.util.concurrent.CompletableFuture}.
  *
- * <p>Everything else is Dubbo's default: one shared connection per consumer, the fixed pool of
- * 200 business threads on the provider with the {@code all} dispatcher and no queue (a call that
- * finds every thread busy is rejected), a 1 s call timeout, and heartbeats. Only what a
- * standalone process needs is set: an application name, the QoS console off (it would bind port
- * 22222 in both processes) and no registry ({@code N/A}); and {@link DubboLoopback} keeps the
- * calls on the loopback interface, where Dubbo would otherwise send them to the machine's network
- * address. Dubbo's own system properties still apply on top, for example
- * {@code -Ddubbo.protocol.threads=400} on the server or {@code -Ddubbo.consumer.timeout=5000} on
- * the client (the runner's {@code --jvm} passes them to both, in place of its heap flags).
+ * <p>Everything else is Dubbo's default: one shared connection per consumer, the fixed pool of 200
+ * business threads on the provider with the {@code all} dispatcher and no queue (a call that finds
+ * every thread busy is rejected), a 1 s call timeout, and heartbeats. Only what a standalone
+ * process needs is set: an application name, the QoS console off (it would bind port 22222 in both
+ * processes), no registry ({@code N/A}) and no thread dump files written into the home directory
+ * when the pool is full; and {@link DubboLoopback} keeps the calls on the loopback interface, where
+ * Dubbo would otherwise send them to the machine's network address. Dubbo's own system properties
+ * still apply on top, for example {@code -Ddubbo.protocol.threads=400} on the server or
+ * {@code -Ddubbo.consumer.timeout=5000} on the client (the runner's {@code --jvm} passes them to
+ * both, in place of its heap flags).
  *
  * <p>Each server and each client gets its own {@link FrameworkModel}, Dubbo's unit of isolation,
  * so that one JVM can run a provider and a consumer side by side (as the test does) and close each
@@ -97,6 +98,9 @@ public final class DubboContender implements Contender {
   private static ApplicationConfig application(String name) {
     ApplicationConfig application = new ApplicationConfig(name);
     application.setQosEnable(false);
+    // When its pool is full Dubbo rejects the call and, by default, also writes a thread dump
+    // into the home directory; the rejection shows in the results, the file is not wanted.
+    application.setDumpEnable(false);
     return application;
   }
 
