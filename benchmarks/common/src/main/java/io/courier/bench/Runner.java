@@ -92,8 +92,8 @@ public final class Runner {
     Map<String, String> o = ContenderMain.options(prepend(args));
     boolean quick = o.getOrDefault("mode", "quick").equals("quick");
     int rounds = Integer.parseInt(o.getOrDefault("rounds", quick ? "2" : "3"));
-    double warmup = Double.parseDouble(o.getOrDefault("warmup", quick ? "1.5" : "5"));
-    double duration = Double.parseDouble(o.getOrDefault("duration", quick ? "2" : "10"));
+    double warmup = Double.parseDouble(o.getOrDefault("warmup", quick ? "1" : "5"));
+    double duration = Double.parseDouble(o.getOrDefault("duration", quick ? "1.5" : "10"));
     Path jars = Path.of(o.getOrDefault("jars", "benchmarks"));
     List<String> contenders = new ArrayList<>();
     for (String c : o.getOrDefault("contenders", String.join(",", CONTENDERS.keySet()))
@@ -231,8 +231,10 @@ public final class Runner {
       } catch (RuntimeException ignored) {
         // already gone
       }
-      if (!server.waitFor(15, TimeUnit.SECONDS)) {
+      // the figures are in: a server that takes its time to stop gracefully is not waited for
+      if (!server.waitFor(2, TimeUnit.SECONDS)) {
         server.destroyForcibly();
+        server.waitFor(5, TimeUnit.SECONDS);
       }
     }
   }
