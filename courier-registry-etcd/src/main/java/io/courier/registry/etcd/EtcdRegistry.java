@@ -21,6 +21,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -52,6 +53,16 @@ import org.slf4j.LoggerFactory;
  * <p>Threads: all lease and registration work runs on one thread, all listener calls on another;
  * callers wait for etcd a bounded time ({@link #OPERATION_WAIT_MILLIS}), so nothing hangs while
  * etcd is unreachable.
+ *
+ * <p>Reconnecting: while etcd is unreachable, the gRPC channel under the jetcd client waits
+ * longer and longer between connection attempts (up to two minutes), and calls made in between
+ * fail at once without trying; jetcd offers no way to shorten or reset that wait. So when calls
+ * have kept failing, without one answer, for {@link #RECONNECT_AFTER_MILLIS}, the registry
+ * replaces the client with a new one (a new channel, which tries at once), moves the lease
+ * keep-alive, the registrations and every subscription's watch onto it, and closes the old one;
+ * it does so again every {@link #RECONNECT_AFTER_MILLIS} for as long as the failures go on. Once
+ * etcd is back, the registry is back within about its own retry interval, however long the
+ * outage was.
  */
 final class EtcdRegistry implements Registry {
 
@@ -63,8 +74,18 @@ final class EtcdRegistry implements Registry {
   static final long REGISTRATION_WAIT_MILLIS = 3_000;
   private static final long MIN_RETRY_MILLIS = 200;
   private static final long MAX_RETRY_MILLIS = 2_000;
+  /**
+   * How long calls to etcd must have failed, without one answer in between, before the client
+   * is replaced by a new one; also the shortest time between two replacements.
+   */
+  static final long RECONNECT_AFTER_MILLIS = 4_000;
+  /**
+   * Failures further apart than this do not make one outage: the registry's retries fail at
+   * least every {@link #MAX_RETRY_MILLIS} plus {@link #OPERATION_WAIT_MILLIS} while it lasts.
+   */
+  private static final long FAILURE_GAP_MILLIS = 6_000;
 
-  private final Client client;
+  private final String[] endpoints;
   private final String root;
   private final long ttlSeconds;
   private final String name;
@@ -74,6 +95,14 @@ final class EtcdRegistry implements Registry {
   private final ScheduledExecutorService leaseThread;
   private final ScheduledExecutorService notifier;
   private volatile boolean closed;
+
+  // the connection: replaced, and the replaced clients closed, under connectionLock
+  private final Object connectionLock = new Object();
+  private volatile Client client;
+  private final Set<Client> retired = new HashSet<>();
+  private long failingSinceNanos; // 0 while the last call to etcd was answered
+  private long lastFailureNanos;
+  private volatile int reconnects;
 
   // owned by leaseThread
   private volatile long leaseId; // 0: none granted yet
@@ -87,8 +116,19 @@ final class EtcdRegistry implements Registry {
     this.root = root;
     this.ttlSeconds = ttlSeconds;
     this.name = "etcd " + String.join(",", endpoints) + root;
-    this.client = Client.builder()
-        .endpoints(endpoints.stream().map(e -> "http://" + e).toArray(String[]::new))
+    this.endpoints = endpoints.stream().map(e -> "http://" + e).toArray(String[]::new);
+    this.client = connect();
+    this.leaseThread = Executors.newSingleThreadScheduledExecutor(daemon("lease"));
+    this.notifier = Executors.newSingleThreadScheduledExecutor(daemon("notifier"));
+    long auditMillis = Math.max(1_000, ttlSeconds * 1_000 / 3);
+    leaseThread.scheduleWithFixedDelay(this::audit, auditMillis, auditMillis,
+        TimeUnit.MILLISECONDS);
+  }
+
+  /** A new jetcd client; its channel connects on the first call. */
+  private Client connect() {
+    return Client.builder()
+        .endpoints(endpoints)
         .connectTimeout(Duration.ofMillis(OPERATION_WAIT_MILLIS))
         // fail calls while disconnected instead of queueing them: a queued put or delete
         // that this registry has given up on must not run later, out of turn
@@ -100,11 +140,6 @@ final class EtcdRegistry implements Registry {
         .keepaliveTimeout(Duration.ofSeconds(3))
         .keepaliveWithoutCalls(true)
         .build();
-    this.leaseThread = Executors.newSingleThreadScheduledExecutor(daemon("lease"));
-    this.notifier = Executors.newSingleThreadScheduledExecutor(daemon("notifier"));
-    long auditMillis = Math.max(1_000, ttlSeconds * 1_000 / 3);
-    leaseThread.scheduleWithFixedDelay(this::audit, auditMillis, auditMillis,
-        TimeUnit.MILLISECONDS);
   }
 
   private static ThreadFactory daemon(String role) {
@@ -120,6 +155,11 @@ final class EtcdRegistry implements Registry {
     return leaseId;
   }
 
+  /** How many times the client has been replaced by a new one so far. */
+  int reconnects() {
+    return reconnects;
+  }
+
   private String prefix(String service) {
     return root + "/" + service + "/providers/";
   }
@@ -132,15 +172,104 @@ final class EtcdRegistry implements Registry {
     return ByteSequence.from(s, StandardCharsets.UTF_8);
   }
 
-  private static <T> T await(CompletableFuture<T> call) throws Exception {
+  private <T> T await(CompletableFuture<T> call) throws Exception {
     try {
-      return call.get(OPERATION_WAIT_MILLIS, TimeUnit.MILLISECONDS);
+      T result = call.get(OPERATION_WAIT_MILLIS, TimeUnit.MILLISECONDS);
+      answered();
+      return result;
     } catch (TimeoutException e) {
       call.cancel(true);
+      unanswered();
       throw new TimeoutException("no answer within " + OPERATION_WAIT_MILLIS + " ms");
     } catch (ExecutionException e) {
+      unanswered();
       throw e.getCause() instanceof Exception c ? c : e;
     }
+  }
+
+  // ---- the connection ----
+
+  /** Records that etcd answered a call: whatever failed before, the connection works. */
+  private void answered() {
+    synchronized (connectionLock) {
+      failingSinceNanos = 0;
+    }
+  }
+
+  /**
+   * Records that a call to etcd failed. When calls have failed for {@link
+   * #RECONNECT_AFTER_MILLIS} without an answer, has the lease thread replace the client.
+   */
+  private void unanswered() {
+    long now = System.nanoTime();
+    boolean due;
+    synchronized (connectionLock) {
+      if (failingSinceNanos == 0
+          || now - lastFailureNanos > TimeUnit.MILLISECONDS.toNanos(FAILURE_GAP_MILLIS)) {
+        failingSinceNanos = now;
+      }
+      lastFailureNanos = now;
+      due = now - failingSinceNanos >= TimeUnit.MILLISECONDS.toNanos(RECONNECT_AFTER_MILLIS);
+    }
+    if (due && !closed) {
+      try {
+        leaseThread.execute(this::reconnect);
+      } catch (RejectedExecutionException e) {
+        // closing
+      }
+    }
+  }
+
+  /**
+   * Replaces the client by a new one when calls are still failing, then moves the lease, the
+   * registrations and the subscriptions onto it and closes the old one. Runs on leaseThread.
+   */
+  private void reconnect() {
+    Client old;
+    long failingMillis;
+    synchronized (connectionLock) {
+      long now = System.nanoTime();
+      if (closed || failingSinceNanos == 0
+          || now - failingSinceNanos < TimeUnit.MILLISECONDS.toNanos(RECONNECT_AFTER_MILLIS)) {
+        return; // answered meanwhile, or already replaced by an earlier request
+      }
+      failingMillis = (now - failingSinceNanos) / 1_000_000;
+      failingSinceNanos = 0; // the new client gets its own time to connect
+      old = client;
+      client = connect();
+      retired.add(old);
+      reconnects++;
+    }
+    log.debug("calls to {} failed for {} ms; connecting again with a new client", name,
+        failingMillis);
+    // the keep-alive is a stream of the old client: restore() starts one on the new client
+    stopKeepAlive();
+    if (leaseId != 0 || !registered.isEmpty()) {
+      restore();
+    }
+    try {
+      notifier.execute(() -> {
+        for (Subscriber s : subscribers) {
+          s.resync();
+        }
+        retire(old);
+      });
+    } catch (RejectedExecutionException e) {
+      retire(old); // closing
+    }
+  }
+
+  /** Closes a replaced client, unless close() has taken it over. */
+  private void retire(Client old) {
+    synchronized (connectionLock) {
+      if (!retired.remove(old)) {
+        return;
+      }
+    }
+    // closing a client shuts its channel down at once, but does not wait on the caller's thread
+    Thread closer = new Thread(old::close, "courier-registry-etcd-close");
+    closer.setDaemon(true);
+    closer.start();
   }
 
   // ---- registration (every method below up to subscriptions runs on leaseThread) ----
@@ -272,7 +401,7 @@ final class EtcdRegistry implements Registry {
         new StreamObserver<LeaseKeepAliveResponse>() {
           @Override
           public void onNext(LeaseKeepAliveResponse response) {
-            // alive
+            answered();
           }
 
           @Override
@@ -405,6 +534,7 @@ final class EtcdRegistry implements Registry {
     private final TreeMap<String, ServiceInstance> current = new TreeMap<>();
     private List<ServiceInstance> delivered;
     private Watch.Watcher watcher;
+    private ScheduledFuture<?> pendingResync;
     private int generation;
     private long retryMillis = MIN_RETRY_MILLIS;
     private boolean broken;
@@ -420,8 +550,12 @@ final class EtcdRegistry implements Registry {
       return closed || EtcdRegistry.this.closed;
     }
 
-    /** Reads the whole prefix, then watches from the next revision. */
+    /** Reads the whole prefix, then watches from the next revision (on the current client). */
     void resync() {
+      if (pendingResync != null) {
+        pendingResync.cancel(false);
+        pendingResync = null;
+      }
       if (stopped()) {
         return;
       }
@@ -437,9 +571,11 @@ final class EtcdRegistry implements Registry {
         return;
       }
       if (t != null) {
+        unanswered();
         failed(gen, "reading " + prefix + " failed: " + t);
         return;
       }
+      answered();
       current.clear();
       for (KeyValue kv : r.getKvs()) {
         apply(kv, true);
@@ -481,6 +617,7 @@ final class EtcdRegistry implements Registry {
       if (stopped() || gen != generation) {
         return;
       }
+      answered();
       // one response holds whole revisions: the list after it is a consistent one
       for (WatchEvent e : w.getEvents()) {
         apply(e.getKeyValue(), e.getEventType() == WatchEvent.EventType.PUT);
@@ -501,7 +638,7 @@ final class EtcdRegistry implements Registry {
       } else {
         log.debug("subscription to {} still interrupted: {}", service, why);
       }
-      notifier.schedule(this::resync, retryMillis, TimeUnit.MILLISECONDS);
+      pendingResync = notifier.schedule(this::resync, retryMillis, TimeUnit.MILLISECONDS);
       retryMillis = Math.min(retryMillis * 2, MAX_RETRY_MILLIS);
     }
 
@@ -570,7 +707,14 @@ final class EtcdRegistry implements Registry {
     registered.clear();
     leaseThread.shutdownNow();
     notifier.shutdownNow();
-    Thread closer = new Thread(client::close, "courier-registry-etcd-close");
+    List<Client> clients;
+    synchronized (connectionLock) {
+      clients = new ArrayList<>(retired);
+      retired.clear();
+      clients.add(client);
+    }
+    Thread closer = new Thread(() -> clients.forEach(Client::close),
+        "courier-registry-etcd-close");
     closer.setDaemon(true);
     closer.start();
     try {

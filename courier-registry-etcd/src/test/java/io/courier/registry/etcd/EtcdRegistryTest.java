@@ -4,12 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
+import io.courier.internal.registry.InstanceCodec;
 import io.courier.registry.Registry;
 import io.courier.registry.RegistryContract;
 import io.courier.registry.RegistryProvider;
 import io.courier.registry.ServiceInstance;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
+import io.etcd.jetcd.KeyValue;
+import io.etcd.jetcd.options.LeaseOption;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -18,6 +21,7 @@ import java.util.ServiceLoader;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -26,6 +30,11 @@ class EtcdRegistryTest extends RegistryContract {
 
   @TempDir
   static Path dir;
+
+  /** Long enough for gRPC's reconnect back-off to grow past 15 s. */
+  private static final long LONG_OUTAGE_MILLIS = 35_000;
+  /** Generous: the registry retries at least every 2 s. */
+  private static final long RECOVERY_BOUND_MILLIS = 10_000;
 
   static EtcdServer etcd;
   static Client raw;
@@ -250,5 +259,122 @@ class EtcdRegistryTest extends RegistryContract {
         .hasMessageContaining("unknown option 'bogus=1'");
     assertThatThrownBy(() -> p.open(URI.create("etcd://h:2379/courier?ttl=0")))
         .hasMessageContaining("ttl: 0").hasMessageContaining("expected: 2 to 3600 seconds");
+  }
+
+  /**
+   * While etcd is down, gRPC waits longer and longer between attempts to reconnect (over 15 s
+   * after half a minute, up to two minutes), so a client kept through a long outage notices
+   * etcd is back only after that wait. The registry replaces its client while its calls keep
+   * failing: however long the outage, its subscriptions and its registrations are back within
+   * seconds of etcd, a registry closed in the middle of it closes in bounded time, and no thread
+   * of a replaced client is left behind.
+   */
+  @Test
+  @Tag("slow")
+  void afterALongOutageSubscriptionsAndRegistrationsAreBackWithinSeconds() throws Exception {
+    String service = service("LongOutage");
+    String other = service("LongOutageOther");
+    ServiceInstance a = instance(service, 9001);
+    ServiceInstance b = instance(service, 9002);
+    ServiceInstance c = instance(service, 9003);
+    ServiceInstance d = instance(other, 9004);
+    long threadsBefore = clientThreads();
+    try (EtcdServer own = EtcdServer.start(dir.resolve("long-outage"));
+        Registry provider = open(own, "?ttl=3");
+        Registry consumer = open(own, "")) {
+      Registry closing = open(own, "?ttl=3");
+      Recorder seen = new Recorder();
+      Recorder seenOther = new Recorder();
+      try (Registry.Subscription s = consumer.subscribe(service, seen);
+          Registry.Subscription o = consumer.subscribe(other, seenOther)) {
+        provider.register(a);
+        closing.register(instance(other, 9005));
+        seen.awaitLast(a);
+        seenOther.awaitLast(instance(other, 9005));
+
+        own.stop();
+        Thread.sleep(LONG_OUTAGE_MILLIS);
+        for (Registry r : List.of(provider, consumer, closing)) {
+          assertThat(((EtcdRegistry) r).reconnects()).as("new clients during the outage")
+              .isPositive();
+        }
+        long closeStart = System.nanoTime();
+        closing.close();
+        long closeMillis = millisSince(closeStart);
+        assertThat(closeMillis).as("close after reconnecting with etcd down, ms")
+            .isLessThan(5_000);
+
+        own.start();
+        long back = System.nanoTime();
+        try (Client fresh = Client.builder().endpoints("http://" + own.endpoint()).build()) {
+          // providers that appear right after the outage, stored by a client that never saw it
+          putRaw(fresh, c);
+          putRaw(fresh, d);
+          provider.register(b);
+          seen.awaitSince(0, list -> list.contains(c), "the new provider " + c);
+          long seenMillis = millisSince(back);
+          seenOther.awaitSince(0, list -> list.contains(d), "the new provider " + d);
+          long seenOtherMillis = millisSince(back);
+          EtcdRegistry registry = (EtcdRegistry) provider;
+          await(() -> storedUnderALiveLease(fresh, registry.leaseId(), a, b),
+              "the provider's registrations under a live lease");
+          long storedMillis = millisSince(back);
+          System.out.println("etcd: after a " + LONG_OUTAGE_MILLIS / 1_000 + " s outage, the"
+              + " subscriptions saw new providers " + seenMillis + " and " + seenOtherMillis
+              + " ms, the provider's registrations were stored under a live lease "
+              + storedMillis + " ms after etcd was back (new clients during the outage: provider "
+              + registry.reconnects() + ", consumer " + ((EtcdRegistry) consumer).reconnects()
+              + "); close with etcd down took " + closeMillis + " ms");
+          assertThat(seenMillis).as("first subscription back, ms after etcd")
+              .isLessThan(RECOVERY_BOUND_MILLIS);
+          assertThat(seenOtherMillis).as("second subscription back, ms after etcd")
+              .isLessThan(RECOVERY_BOUND_MILLIS);
+          assertThat(storedMillis).as("registrations back, ms after etcd")
+              .isLessThan(RECOVERY_BOUND_MILLIS);
+
+          // the keep-alive works again: the lease outlives its TTL
+          long lease = registry.leaseId();
+          Thread.sleep(4_000);
+          assertThat(storedUnderALiveLease(fresh, lease, a, b)).as("still under lease %s",
+              Long.toHexString(lease)).isTrue();
+          assertThat(registry.leaseId()).isEqualTo(lease);
+          seen.awaitLast(a, b, c);
+        }
+      } finally {
+        closing.close(); // done already unless the test failed before
+      }
+    }
+    await(() -> clientThreads() <= threadsBefore,
+        "the threads of every client, the replaced ones too, to end");
+  }
+
+  private static void putRaw(Client client, ServiceInstance instance) throws Exception {
+    client.getKVClient().put(bytes("/courier/" + instance.service() + "/providers/"
+        + instance.address()), ByteSequence.from(InstanceCodec.encode(instance)))
+        .get(5, TimeUnit.SECONDS);
+  }
+
+  /** True when every instance is stored under {@code lease} and etcd still has that lease. */
+  private static boolean storedUnderALiveLease(Client client, long lease,
+      ServiceInstance... instances) {
+    try {
+      for (ServiceInstance i : instances) {
+        List<KeyValue> kvs = client.getKVClient().get(bytes("/courier/" + i.service()
+            + "/providers/" + i.address())).get(5, TimeUnit.SECONDS).getKvs();
+        if (kvs.isEmpty() || kvs.get(0).getLease() != lease) {
+          return false;
+        }
+      }
+      return client.getLeaseClient().timeToLive(lease, LeaseOption.DEFAULT)
+          .get(5, TimeUnit.SECONDS).getTTL() > 0;
+    } catch (Exception e) {
+      return false;
+    }
+  }
+
+  /** Live threads of jetcd clients (their executors and event loops). */
+  private static long clientThreads() {
+    return Thread.getAllStackTraces().keySet().stream().map(Thread::getName)
+        .filter(n -> n.startsWith("jetcd-") || n.startsWith("vert.x-")).count();
   }
 }
