@@ -54,6 +54,15 @@ public final class LimitedInputStream extends FilterInputStream {
     }
   }
 
+  /**
+   * 0: a decompressing stream cannot know how much remains, and some decompressors answer
+   * wrongly or fail when asked; readers must read to the end.
+   */
+  @Override
+  public int available() {
+    return 0;
+  }
+
   @Override
   public boolean markSupported() {
     return false;
