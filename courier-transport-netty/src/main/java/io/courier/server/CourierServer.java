@@ -372,7 +372,11 @@ public final class CourierServer implements AutoCloseable {
       return this;
     }
 
-    /** Threads of the default bounded pool; default 200. */
+    /**
+     * Most threads of the default pool; default 200. Threads start as calls need them (a call
+     * gets an idle thread, else a new one, and waits in the queue only when all are busy) and end
+     * after 60 s idle.
+     */
     public Builder maxThreads(int maxThreads) {
       this.maxThreads = positive("maxThreads", maxThreads);
       return this;
