@@ -20,6 +20,8 @@ import java.util.Objects;
 public final class CallContext {
 
   private static final ThreadLocal<Deadline> CURRENT = new ThreadLocal<>();
+  /** The scope that restores "no deadline": shared, it holds nothing. */
+  private static final Scope RESTORE_NONE = new Scope(null);
 
   private CallContext() {}
 
@@ -33,7 +35,7 @@ public final class CallContext {
     Objects.requireNonNull(deadline, "deadline");
     Deadline previous = CURRENT.get();
     CURRENT.set(deadline.min(previous));
-    return new Scope(previous);
+    return scope(previous);
   }
 
   /** Puts a deadline {@code timeout} from now in force until the returned scope is closed. */
@@ -47,12 +49,12 @@ public final class CallContext {
    */
   public static Scope replaceDeadline(Deadline deadline) {
     Deadline previous = CURRENT.get();
-    if (deadline == null) {
-      CURRENT.remove();
-    } else {
-      CURRENT.set(deadline);
-    }
-    return new Scope(previous);
+    CURRENT.set(deadline);
+    return scope(previous);
+  }
+
+  private static Scope scope(Deadline previous) {
+    return previous == null ? RESTORE_NONE : new Scope(previous);
   }
 
   /** Restores the previous deadline when closed. Close it on the thread that opened it. */
@@ -65,11 +67,9 @@ public final class CallContext {
 
     @Override
     public void close() {
-      if (previous == null) {
-        CURRENT.remove();
-      } else {
-        CURRENT.set(previous);
-      }
+      // set, not remove: a pool thread runs call after call, and removing the entry each time
+      // made every call allocate a new one
+      CURRENT.set(previous);
     }
   }
 }

@@ -195,6 +195,9 @@ final class ForySerializer implements Serializer {
   }
 
   private static Class<?> box(Class<?> c) {
+    if (!c.isPrimitive()) {
+      return c; // the common case, without MethodType's allocation on every call
+    }
     return MethodType.methodType(c).wrap().returnType();
   }
 
