@@ -43,6 +43,7 @@ final class ClientConnectionHandler extends ChannelInboundHandlerAdapter {
   private volatile boolean closed;
   private volatile boolean goingAway;
   private String closeReason = "connection closed";
+  private int silentIntervals; // heartbeat intervals without data from the server
 
   ClientConnectionHandler(Endpoint endpoint, long heartbeatMillis) {
     this.endpoint = endpoint;
@@ -274,13 +275,16 @@ final class ClientConnectionHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
-    if (evt instanceof IdleStateEvent e) {
-      if (e.state() == IdleState.READER_IDLE) {
+    if (evt instanceof IdleStateEvent e && e.state() == IdleState.READER_IDLE) {
+      // fired after each heartbeat interval without data from the server: ping, and give up
+      // after the third silent interval
+      silentIntervals = e.isFirst() ? 1 : silentIntervals + 1;
+      if (silentIntervals >= 3) {
         closeReason = "no data from " + endpoint + " for " + 3 * heartbeatMillis
             + " ms (3 heartbeats missed)";
         log.debug(closeReason);
         ctx.close();
-      } else if (e.state() == IdleState.ALL_IDLE) {
+      } else {
         sendControl(Frame.FLAG_HEARTBEAT, 0);
       }
     } else if (evt instanceof FrameDecoder.FrameTooLarge t) {
