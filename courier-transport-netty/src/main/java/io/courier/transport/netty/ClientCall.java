@@ -7,18 +7,21 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledFuture;
 
 /**
- * One attempt of a client call, from encoding to its answer. The {@link #outcome} completes on the
- * event loop with the answer's frame, or exceptionally with an {@code RpcException} that has no
- * timings yet; the thread that decodes it adds them. Timestamps are {@link System#nanoTime()}.
+ * One attempt of a client call, from encoding to its answer. For a synchronous call the
+ * {@link #outcome} completes on the event loop with the answer's frame, or exceptionally with an
+ * {@code RpcException} that has no timings yet; the thread that decodes it adds them. An
+ * asynchronous attempt ({@link AsyncCall}) has no future of its own: it hands itself to the
+ * callback executor. Timestamps are {@link System#nanoTime()}.
  */
-final class ClientCall {
+class ClientCall {
 
   final ClientMethod method;
   final int attempt;
   final long startNanos;
   final long deadlineNanos;
   final boolean hasDeadline;
-  final CompletableFuture<InboundFrame> outcome = new CompletableFuture<>();
+  /** The answer of a synchronous call; null for an {@link AsyncCall}. */
+  final CompletableFuture<InboundFrame> outcome;
   ByteBuf request;
   int requestBytes;
   int requestId;
@@ -35,6 +38,12 @@ final class ClientCall {
 
   ClientCall(ClientMethod method, int attempt, long startNanos, long deadlineNanos,
       boolean hasDeadline) {
+    this(method, attempt, startNanos, deadlineNanos, hasDeadline, new CompletableFuture<>());
+  }
+
+  ClientCall(ClientMethod method, int attempt, long startNanos, long deadlineNanos,
+      boolean hasDeadline, CompletableFuture<InboundFrame> outcome) {
+    this.outcome = outcome;
     this.method = method;
     this.attempt = attempt;
     this.startNanos = startNanos;
@@ -46,13 +55,14 @@ final class ClientCall {
     return hasDeadline && now - deadlineNanos >= 0;
   }
 
-  /** Completes with an answer; releases it if the call already ended. */
+  /** Completes with an answer, on the event loop; releases it if the call already ended. */
   void complete(InboundFrame frame) {
     if (!outcome.complete(frame)) {
       frame.release();
     }
   }
 
+  /** Completes with a failure (any thread); ignored if the call already ended. */
   void fail(Throwable t) {
     outcome.completeExceptionally(t);
   }

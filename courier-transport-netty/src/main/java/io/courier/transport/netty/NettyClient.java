@@ -657,7 +657,7 @@ public final class NettyClient implements AutoCloseable {
   }
 
   CompletableFuture<Object> callAsync(ClientMethod m, Object[] args, Cluster cluster) {
-    CompletableFuture<Object> result = new CompletableFuture<>();
+    CallFuture result = new CallFuture();
     long start = System.nanoTime();
     cluster.retryBudget.deposit();
     attemptAsync(m, args, cluster, null, result, 1, start, deadlineFor(m, start), null);
@@ -670,14 +670,14 @@ public final class NettyClient implements AutoCloseable {
    */
   CompletableFuture<Object> copy(ClientMethod m, Object[] args, Cluster cluster, Endpoint e,
       int attempt, long start, long deadline) {
-    CompletableFuture<Object> result = new CompletableFuture<>();
+    CallFuture result = new CallFuture();
     attemptAsync(m, args, cluster, null, result, attempt, start, deadline, e);
     return result;
   }
 
   /** @param first the endpoint of this attempt, or null to let the balancer pick */
   private void attemptAsync(ClientMethod m, Object[] args, Cluster cluster, List<Endpoint> tried,
-      CompletableFuture<Object> result, int attempt, long start, long deadline, Endpoint first) {
+      CallFuture result, int attempt, long start, long deadline, Endpoint first) {
     Endpoint e = first;
     if (e == null) {
       try {
@@ -687,79 +687,80 @@ public final class NettyClient implements AutoCloseable {
         return;
       }
     }
-    Endpoint chosen = e;
-    ClientCall c = newCall(m, attempt, start, deadline);
-    Endpoint.Slot slot = chosen.pick();
+    AsyncCall c = new AsyncCall(m, attempt, start, deadline, deadline != 0, args, e, cluster,
+        tried, result, this, callbackExecutor);
+    Endpoint.Slot slot = e.pick();
     ClientConnectionHandler ready = slot.ready();
     if (ready != null) {
-      sendAsync(c, args, ready, chosen, cluster, tried, result);
+      sendAsync(c, ready);
       return;
     }
     slot.get().whenComplete((h, t) -> {
       if (t != null) {
         RpcException r = (RpcException) unwrap(t);
-        health(chosen, r, cluster);
+        health(c.endpoint, r, cluster);
         if (mayRetry(r, c, cluster, tried) && !result.isDone()) {
-          attemptAsync(m, args, cluster, tried(tried, chosen), result, attempt + 1, start,
+          attemptAsync(m, args, cluster, tried(tried, c.endpoint), result, attempt + 1, start,
               deadline, null);
         } else {
-          result.completeExceptionally(finish(c, chosen, r));
+          result.completeExceptionally(finish(c, c.endpoint, r));
         }
       } else {
-        sendAsync(c, args, h, chosen, cluster, tried, result);
+        sendAsync(c, h);
       }
     });
   }
 
-  private void sendAsync(ClientCall c, Object[] args, ClientConnectionHandler h, Endpoint e,
-      Cluster cluster, List<Endpoint> tried, CompletableFuture<Object> result) {
+  private void sendAsync(AsyncCall c, ClientConnectionHandler h) {
+    CallFuture result = c.result;
     if (result.isDone()) {
       return; // cancelled while connecting
     }
+    result.current = c;
     try {
-      encode(c, args);
-      e.callStarted();
+      encode(c, c.args);
+      c.endpoint.callStarted();
       send(h, c);
     } catch (RpcException r) {
       if (c.requestBytes > 0) {
-        e.callEnded(); // started, but refused by the write queue
+        c.endpoint.callEnded(); // started, but refused by the write queue
       }
-      result.completeExceptionally(finish(c, e, r));
-      return;
+      result.completeExceptionally(finish(c, c.endpoint, r));
     }
-    result.whenComplete((v, t) -> {
-      if (t instanceof CancellationException) {
-        h.cancel(c);
-      }
-    });
-    c.outcome.whenCompleteAsync((answer, t) -> {
-      e.callEnded();
-      sample(e, c);
-      RpcException r = null;
-      Object v = null;
-      if (t != null) {
-        r = (RpcException) unwrap(t);
-        health(e, r, cluster);
-      } else {
-        e.succeeded();
-        v = decode(c, answer, e);
-        if (v instanceof Failure f) {
-          if (!(f.exception instanceof RpcException re)) {
-            result.completeExceptionally(f.exception);
-            return;
-          }
-          r = re;
+  }
+
+  /** An asynchronous attempt ended: decode, and complete the caller's future or try again. */
+  void onAsyncOutcome(AsyncCall c) {
+    Endpoint e = c.endpoint;
+    Cluster cluster = c.cluster;
+    CallFuture result = c.result;
+    e.callEnded();
+    sample(e, c);
+    Throwable t = c.failure;
+    RpcException r = null;
+    Object v = null;
+    if (t != null) {
+      r = (RpcException) unwrap(t);
+      health(e, r, cluster);
+    } else {
+      e.succeeded();
+      v = decode(c, c.answer, e);
+      if (v instanceof Failure f) {
+        if (!(f.exception instanceof RpcException re)) {
+          result.completeExceptionally(f.exception);
+          return;
         }
+        r = re;
       }
-      if (r == null) {
-        result.complete(v);
-      } else if (mayRetry(r, c, cluster, tried) && !result.isDone()) {
-        attemptAsync(c.method, args, cluster, tried(tried, e), result, c.attempt + 1,
-            c.startNanos, c.deadlineNanos, null);
-      } else {
-        result.completeExceptionally(t != null ? finish(c, e, r) : r);
-      }
-    }, callbackExecutor);
+    }
+    if (r == null) {
+      result.complete(v);
+    } else if (mayRetry(r, c, cluster, c.tried) && !result.isDone()) {
+      attemptAsync(c.method, c.args, cluster, tried(c.tried, e), result, c.attempt + 1,
+          c.startNanos, c.deadlineNanos, null);
+    } else {
+      result.completeExceptionally(t != null ? finish(c, e, r) : r);
+    }
   }
 
   static Throwable unwrap(Throwable t) {
