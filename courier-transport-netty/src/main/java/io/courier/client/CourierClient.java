@@ -295,8 +295,9 @@ public final class CourierClient implements AutoCloseable {
     }
 
     /**
-     * A heartbeat is sent after this long without traffic; a connection that receives nothing for
-     * three intervals is closed and reconnected. Default 15 s; {@link Duration#ZERO} disables.
+     * A heartbeat is sent after each interval this long without data from the server; a
+     * connection that receives nothing for three intervals is closed and reconnected. Default
+     * 15 s; {@link Duration#ZERO} disables.
      */
     public Builder heartbeatInterval(Duration interval) {
       this.heartbeatInterval = nonNegative("heartbeatInterval", interval);
