@@ -4,12 +4,15 @@ import io.courier.ErrorReason;
 import io.courier.RpcException;
 import io.courier.spi.ClassRejectedException;
 import io.courier.spi.Compressor;
+import io.courier.spi.InMemoryInput;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufInputStream;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.ByteBufOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.ByteBuffer;
 
 /**
  * Writes frame bodies straight into the outgoing buffer (compressing them above a threshold) and
@@ -61,10 +64,10 @@ public final class Bodies {
    */
   public static InputStream open(ByteBuf body, int compressorId, int maxDecompressedBytes)
       throws IOException {
-    InputStream in = new ByteBufInputStream(body, false);
     if (compressorId == 0) {
-      return in;
+      return new BodyInput(body);
     }
+    InputStream in = new ByteBufInputStream(body, false);
     Compressor c = Compressors.byId(compressorId);
     if (c == null) {
       throw new RpcException(ErrorReason.COMPRESSOR_UNSUPPORTED, "compressor id " + compressorId
@@ -91,5 +94,22 @@ public final class Bodies {
       return new RpcException(fallback, what + ": value nested too deeply");
     }
     return new RpcException(fallback, what + ": " + t.getMessage());
+  }
+
+  /** An uncompressed body: a stream, and for serializers that can take it, the bytes in place. */
+  private static final class BodyInput extends ByteBufInputStream implements InMemoryInput {
+    private final ByteBuf body;
+
+    BodyInput(ByteBuf body) {
+      super(body, false);
+      this.body = body;
+    }
+
+    @Override
+    public ByteBuffer remaining() {
+      return body.nioBufferCount() == 1
+          ? body.nioBuffer(body.readerIndex(), body.readableBytes()).asReadOnlyBuffer()
+          : ByteBuffer.wrap(ByteBufUtil.getBytes(body)).asReadOnlyBuffer();
+    }
   }
 }

@@ -1,12 +1,14 @@
 package io.courier.serialization.fory;
 
 import io.courier.spi.ClassRejectedException;
+import io.courier.spi.InMemoryInput;
 import io.courier.spi.SerializationException;
 import io.courier.spi.Serializer;
 import io.courier.spi.SerializerConfig;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.ByteBuffer;
 import java.lang.invoke.MethodType;
 import java.lang.reflect.ParameterizedType;
 import java.lang.reflect.Type;
@@ -158,6 +160,19 @@ final class ForySerializer implements Serializer {
   }
 
   private Object read(InputStream in) throws IOException {
+    if (in instanceof InMemoryInput body) {
+      ByteBuffer bytes = body.remaining(); // the body in place: no copy
+      try {
+        return fory.deserialize(bytes);
+      } catch (StackOverflowError e) {
+        throw new SerializationException("value nested too deeply");
+      } catch (OutOfMemoryError e) {
+        throw new SerializationException("a declared size in the payload exceeds what can be"
+            + " allocated (" + bytes.remaining() + " bytes received)");
+      } catch (RuntimeException e) {
+        throw failure(e);
+      }
+    }
     byte[] bytes = readBody(in);
     try {
       return fory.deserialize(bytes);
@@ -167,12 +182,16 @@ final class ForySerializer implements Serializer {
       throw new SerializationException("a declared size in the payload exceeds what can be"
           + " allocated (" + bytes.length + " bytes received)");
     } catch (RuntimeException e) {
-      Rejected r = rejected(e);
-      if (r != null) {
-        throw new ClassRejectedException(r.className);
-      }
-      throw new SerializationException("malformed fory payload: " + e.getMessage(), e);
+      throw failure(e);
     }
+  }
+
+  private static IOException failure(RuntimeException e) {
+    Rejected r = rejected(e);
+    if (r != null) {
+      return new ClassRejectedException(r.className);
+    }
+    return new SerializationException("malformed fory payload: " + e.getMessage(), e);
   }
 
   private static Rejected rejected(Throwable e) {

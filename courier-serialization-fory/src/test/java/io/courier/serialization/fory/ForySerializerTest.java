@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.courier.spi.ClassRejectedException;
+import io.courier.spi.InMemoryInput;
 import io.courier.spi.SerializationException;
 import io.courier.spi.Serializer;
 import io.courier.spi.SerializerConfig;
@@ -12,6 +13,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.reflect.Type;
+import java.nio.ByteBuffer;
 import java.net.URL;
 import java.net.URLClassLoader;
 import java.time.Instant;
@@ -46,8 +48,37 @@ class ForySerializerTest {
     return out.toByteArray();
   }
 
+  /** A body as Courier hands an uncompressed one over: in direct memory, read in place. */
   private static InputStream in(byte[] b) {
-    return new ByteArrayInputStream(b);
+    ByteBuffer direct = ByteBuffer.allocateDirect(b.length).put(b).flip();
+    return new InMemory(direct);
+  }
+
+  private static final class InMemory extends ByteArrayInputStream implements InMemoryInput {
+    private final ByteBuffer bytes;
+
+    InMemory(ByteBuffer bytes) {
+      super(new byte[0]); // a serializer that copies the stream would read nothing and fail
+      this.bytes = bytes;
+    }
+
+    @Override
+    public ByteBuffer remaining() {
+      return bytes.asReadOnlyBuffer();
+    }
+  }
+
+  @Test
+  void aBodyThatIsOnlyAStreamIsReadToo() throws Exception {
+    Serializer s = serializer(Point.class);
+    Type[] types = {Point.class, String.class};
+    byte[] body = writeArgs(s, new Object[] {new Point(7, 8), "x"}, types);
+    assertThat(s.readArguments(types, new ByteArrayInputStream(body)))
+        .containsExactly(new Point(7, 8), "x");
+    byte[] rejected = writeArgs(serializer(Point.class), new Object[] {new Point(1, 1)},
+        new Type[] {Object.class});
+    assertThatThrownBy(() -> serializer().readArguments(new Type[] {Object.class},
+        new ByteArrayInputStream(rejected))).isInstanceOf(ClassRejectedException.class);
   }
 
   @Test
