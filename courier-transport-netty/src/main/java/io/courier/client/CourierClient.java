@@ -57,7 +57,7 @@ public final class CourierClient implements AutoCloseable {
         b.compressionThreshold, b.timeout.toNanos(), b.connectTimeout.toMillis(),
         b.heartbeatInterval.toMillis(), b.connectionsPerEndpoint, b.backoffInitial.toMillis(),
         b.backoffMax.toMillis(), b.maxFrameBytes, b.maxPendingBytes, Set.copyOf(b.allowedTypes),
-        b.ioThreads, b.callbackExecutor));
+        b.ioThreads, b.callbackExecutor, b.bulkLaneBytes));
     this.config = b;
     Object c = null;
     Registry r = null;
@@ -151,6 +151,7 @@ public final class CourierClient implements AutoCloseable {
     private final Set<Class<?>> allowedTypes = new LinkedHashSet<>();
     private int ioThreads = 0;
     private Executor callbackExecutor;
+    private int bulkLaneBytes = ClientConfig.DEFAULT_BULK_LANE_BYTES;
     private final PolicyTable policies = new PolicyTable();
 
     private Builder() {}
@@ -321,6 +322,20 @@ public final class CourierClient implements AutoCloseable {
         throw new IllegalArgumentException("max: " + max + " (expected: >= initial " + initial
             + ")");
       }
+      return this;
+    }
+
+    /**
+     * Requests of at least this many bytes go to their server over a connection of their own
+     * (one more per server, opened on first use), so that writing a large body does not delay the
+     * small calls behind it; the answer comes back on the same connection. Default 256 KiB; 0
+     * sends everything over the usual connections.
+     */
+    public Builder bulkLaneThreshold(int bytes) {
+      if (bytes < 0) {
+        throw new IllegalArgumentException("bulkLaneThreshold: " + bytes + " (expected: >= 0)");
+      }
+      this.bulkLaneBytes = bytes;
       return this;
     }
 

@@ -14,7 +14,8 @@ import java.util.ServiceLoader;
  * <pre>
  * server --contender NAME [--port 0]
  *   prints "READY &lt;port&gt;"; on each "mark" line from stdin prints "MARK &lt;cpu ns&gt;
- *   &lt;allocated bytes&gt;"; stops on "stop" or the end of stdin.
+ *   &lt;allocated bytes&gt;", on "heap" "HEAP &lt;bytes used after a full GC&gt;"; stops on "stop"
+ *   or the end of stdin.
  * client --contender NAME --port P [--host 127.0.0.1] [--scenario echo|small] [--payload 64]
  *        [--inflight 1] [--warmup 5] [--duration 10]
  *   after the warm-up prints "WARM &lt;cpu ns&gt; &lt;allocated bytes&gt;", after the window "DONE
@@ -72,6 +73,9 @@ public final class ContenderMain {
       while ((line = in.readLine()) != null && !line.equals("stop")) {
         if (line.equals("mark")) {
           System.out.println("MARK " + Probe.read());
+          System.out.flush();
+        } else if (line.equals("heap")) {
+          System.out.println("HEAP " + Probe.heapUsedAfterGc());
           System.out.flush();
         }
       }

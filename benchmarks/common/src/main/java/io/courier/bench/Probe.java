@@ -30,4 +30,25 @@ final class Probe {
     }
     return sum;
   }
+
+  /** Heap in use after asking for full collections until it stops shrinking. */
+  static long heapUsedAfterGc() {
+    java.lang.management.MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
+    long used = Long.MAX_VALUE;
+    for (int i = 0; i < 5; i++) {
+      System.gc();
+      try {
+        Thread.sleep(200);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+      long now = memory.getHeapMemoryUsage().getUsed();
+      if (now >= used) {
+        break;
+      }
+      used = now;
+    }
+    return used;
+  }
 }

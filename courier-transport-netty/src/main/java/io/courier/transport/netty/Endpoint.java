@@ -25,6 +25,8 @@ public final class Endpoint implements Candidate {
   final int port;
   private final String display;
   private final Slot[] slots;
+  /** The connection for large requests, made on first use; null until then. */
+  private volatile Slot bulk;
   private final AtomicInteger next = new AtomicInteger();
   private final AtomicInteger inFlight = new AtomicInteger();
   private volatile long latencyEwmaNanos;
@@ -53,20 +55,48 @@ public final class Endpoint implements Candidate {
         : slots[(next.getAndIncrement() & Integer.MAX_VALUE) % slots.length];
   }
 
+  /**
+   * The slot for requests of at least the bulk-lane threshold: a connection of their own, so
+   * that a large body being written does not hold up the small calls behind it.
+   */
+  Slot bulk() {
+    Slot b = bulk;
+    if (b == null) {
+      synchronized (this) {
+        b = bulk;
+        if (b == null) {
+          b = new Slot();
+          bulk = b;
+        }
+      }
+    }
+    return b;
+  }
+
+  private Slot[] allSlots() {
+    Slot b = bulk;
+    if (b == null) {
+      return slots;
+    }
+    Slot[] all = java.util.Arrays.copyOf(slots, slots.length + 1);
+    all[slots.length] = b;
+    return all;
+  }
+
   void onGoAway(ClientConnectionHandler h) {
-    for (Slot s : slots) {
+    for (Slot s : allSlots()) {
       s.forget(h, false);
     }
   }
 
   void onClosed(ClientConnectionHandler h) {
-    for (Slot s : slots) {
+    for (Slot s : allSlots()) {
       s.forget(h, true);
     }
   }
 
   void close() {
-    for (Slot s : slots) {
+    for (Slot s : allSlots()) {
       ClientConnectionHandler h = s.current;
       if (h != null && h.channel() != null) {
         h.channel().close();

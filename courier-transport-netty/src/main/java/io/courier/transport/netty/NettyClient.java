@@ -484,7 +484,10 @@ public final class NettyClient implements AutoCloseable {
   }
 
   private ClientConnectionHandler awaitConnection(Endpoint e, ClientCall c) {
-    Endpoint.Slot slot = e.pick();
+    return awaitConnection(e.pick(), e, c);
+  }
+
+  private ClientConnectionHandler awaitConnection(Endpoint.Slot slot, Endpoint e, ClientCall c) {
     ClientConnectionHandler h = slot.ready();
     if (h != null) {
       return h;
@@ -504,6 +507,36 @@ public final class NettyClient implements AutoCloseable {
       throw new RpcException(ErrorReason.CANCELLED, "interrupted while connecting to " + e);
     } catch (ExecutionException ex) {
       throw (RpcException) ex.getCause();
+    }
+  }
+
+  /** Whether an encoded request is large enough for the endpoint's bulk lane. */
+  private boolean bulk(ClientCall c) {
+    int threshold = config.bulkLaneBytes();
+    return threshold > 0 && c.requestBytes >= threshold;
+  }
+
+  /**
+   * The connection for an encoded request: {@code h}, or for a large one the endpoint's bulk
+   * lane, so that writing it does not hold up the small calls on {@code h}. Releases the request
+   * when no lane connection can be had.
+   */
+  private ClientConnectionHandler lane(Endpoint e, ClientCall c, ClientConnectionHandler h) {
+    if (!bulk(c)) {
+      return h;
+    }
+    try {
+      return awaitConnection(e.bulk(), e, c);
+    } catch (RpcException r) {
+      dropRequest(c);
+      throw r;
+    }
+  }
+
+  private static void dropRequest(ClientCall c) {
+    if (c.request != null) {
+      c.request.release();
+      c.request = null;
     }
   }
 
@@ -566,6 +599,7 @@ public final class NettyClient implements AutoCloseable {
       try {
         ClientConnectionHandler h = awaitConnection(e, c);
         encode(c, args);
+        h = lane(e, c, h);
         e.callStarted();
         try {
           send(h, c);
@@ -643,7 +677,7 @@ public final class NettyClient implements AutoCloseable {
       try {
         ClientConnectionHandler h = awaitConnection(e, c);
         encode(c, args);
-        send(h, c);
+        send(lane(e, c, h), c);
         return;
       } catch (RpcException r) {
         health(e, r, cluster);
@@ -719,13 +753,36 @@ public final class NettyClient implements AutoCloseable {
     result.current = c;
     try {
       encode(c, c.args);
-      c.endpoint.callStarted();
-      send(h, c);
     } catch (RpcException r) {
-      if (c.requestBytes > 0) {
-        c.endpoint.callEnded(); // started, but refused by the write queue
-      }
       result.completeExceptionally(finish(c, c.endpoint, r));
+      return;
+    }
+    c.endpoint.callStarted();
+    if (bulk(c)) {
+      Endpoint.Slot lane = c.endpoint.bulk();
+      ClientConnectionHandler ready = lane.ready();
+      if (ready == null) {
+        lane.get().whenComplete((bh, t) -> {
+          if (t != null) {
+            dropRequest(c);
+            c.fail(unwrap(t)); // as if the attempt failed: retried or reported as usual
+          } else {
+            sendEncoded(c, bh);
+          }
+        });
+        return;
+      }
+      h = ready;
+    }
+    sendEncoded(c, h);
+  }
+
+  private void sendEncoded(AsyncCall c, ClientConnectionHandler h) {
+    try {
+      send(h, c);
+    } catch (RpcException r) { // refused by the write queue
+      c.endpoint.callEnded();
+      c.result.completeExceptionally(finish(c, c.endpoint, r));
     }
   }
 
