@@ -73,6 +73,14 @@ public final class CallIds {
         break;
     }
     h ^= len;
+    return fmix32(h);
+  }
+
+  /**
+   * MurmurHash3's finalizer: a bijection on {@code int} that spreads nearby values over the whole
+   * range (so distinct inputs stay distinct).
+   */
+  public static int fmix32(int h) {
     h ^= h >>> 16;
     h *= 0x85ebca6b;
     h ^= h >>> 13;

@@ -160,31 +160,22 @@ final class ForySerializer implements Serializer {
   }
 
   private Object read(InputStream in) throws IOException {
-    if (in instanceof InMemoryInput body) {
-      ByteBuffer bytes = body.remaining(); // the body in place: no copy
-      try {
-        return fory.deserialize(bytes);
-      } catch (StackOverflowError e) {
-        throw new SerializationException("value nested too deeply");
-      } catch (OutOfMemoryError e) {
-        throw new SerializationException("a declared size in the payload exceeds what can be"
-            + " allocated (" + bytes.remaining() + " bytes received)");
-      } catch (RuntimeException e) {
-        throw failure(e);
-      }
-    }
-    byte[] bytes = readBody(in);
+    // an uncompressed body is read in place; anything else is copied out of the stream first
+    ByteBuffer view = in instanceof InMemoryInput body ? body.remaining() : null;
+    byte[] bytes = view == null ? readBody(in) : null;
+    int size = view != null ? view.remaining() : bytes.length;
     try {
-      return fory.deserialize(bytes);
+      return view != null ? fory.deserialize(view) : fory.deserialize(bytes);
     } catch (StackOverflowError e) {
       throw new SerializationException("value nested too deeply");
     } catch (OutOfMemoryError e) {
       throw new SerializationException("a declared size in the payload exceeds what can be"
-          + " allocated (" + bytes.length + " bytes received)");
+          + " allocated (" + size + " bytes received)");
     } catch (RuntimeException e) {
       throw failure(e);
     }
   }
+
 
   private static IOException failure(RuntimeException e) {
     Rejected r = rejected(e);

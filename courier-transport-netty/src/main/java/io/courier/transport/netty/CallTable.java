@@ -1,5 +1,6 @@
 package io.courier.transport.netty;
 
+import io.courier.core.CallIds;
 import io.netty.util.collection.IntObjectHashMap;
 import java.util.Collection;
 import java.util.concurrent.ThreadLocalRandom;
@@ -17,15 +18,9 @@ final class CallTable<V> {
   private final IntObjectHashMap<V> map = new IntObjectHashMap<>();
   private final int seed = ThreadLocalRandom.current().nextInt();
 
-  /** The MurmurHash3 finalizer: a bijection on int that spreads consecutive values. */
+  /** A seeded bijection: distinct ids stay distinct, consecutive ones land far apart. */
   private int scramble(int id) {
-    int h = id ^ seed;
-    h ^= h >>> 16;
-    h *= 0x85ebca6b;
-    h ^= h >>> 13;
-    h *= 0xc2b2ae35;
-    h ^= h >>> 16;
-    return h;
+    return CallIds.fmix32(id ^ seed);
   }
 
   V get(int id) {
