@@ -10,6 +10,8 @@ import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JavaType;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
+import com.fasterxml.jackson.databind.ObjectWriter;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.datatype.jdk8.Jdk8Module;
@@ -32,6 +34,8 @@ final class JsonSerializer implements Serializer {
 
   private final ObjectMapper mapper;
   private final Map<Type, JavaType> types = new ConcurrentHashMap<>();
+  private final Map<Type, ObjectWriter> writers = new ConcurrentHashMap<>();
+  private final Map<Type, ObjectReader> readers = new ConcurrentHashMap<>();
 
   JsonSerializer(SerializerConfig config) {
     Set<Class<?>> allowed = config.allowedTypes();
@@ -57,13 +61,23 @@ final class JsonSerializer implements Serializer {
     return types.computeIfAbsent(t, x -> mapper.getTypeFactory().constructType(x));
   }
 
+  /** A writer per declared type, made once: Jackson's writers are immutable and shareable. */
+  private ObjectWriter writer(Type t) {
+    return writers.computeIfAbsent(t, x -> mapper.writerFor(javaType(x)));
+  }
+
+  private ObjectReader reader(Type t) {
+    return readers.computeIfAbsent(t, x -> mapper.readerFor(javaType(x))
+        .with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS));
+  }
+
   @Override
   public void writeArguments(Object[] args, Type[] declared, OutputStream out)
       throws IOException {
     try (JsonGenerator g = mapper.getFactory().createGenerator(out)) {
       g.writeStartArray();
       for (int i = 0; i < args.length; i++) {
-        mapper.writerFor(javaType(declared[i])).writeValue(g, args[i]);
+        writer(declared[i]).writeValue(g, args[i]);
       }
       g.writeEndArray();
     } catch (JsonProcessingException e) {
@@ -107,7 +121,7 @@ final class JsonSerializer implements Serializer {
   @Override
   public void writeValue(Object value, Type type, OutputStream out) throws IOException {
     try {
-      mapper.writerFor(javaType(type)).writeValue(out, value);
+      writer(type).writeValue(out, value);
     } catch (JsonProcessingException e) {
       throw new SerializationException("cannot write JSON: " + e.getOriginalMessage(), e);
     }
@@ -116,9 +130,7 @@ final class JsonSerializer implements Serializer {
   @Override
   public Object readValue(Type type, InputStream in) throws IOException {
     try {
-      return mapper.readerFor(javaType(type))
-          .with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-          .readValue(in);
+      return reader(type).readValue(in);
     } catch (JsonProcessingException e) {
       throw translate(e);
     }

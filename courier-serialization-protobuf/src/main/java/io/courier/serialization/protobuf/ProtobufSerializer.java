@@ -5,6 +5,7 @@ import com.google.protobuf.CodedOutputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import com.google.protobuf.Parser;
+import io.courier.spi.InMemoryInput;
 import io.courier.spi.SerializationException;
 import io.courier.spi.Serializer;
 import java.io.IOException;
@@ -43,9 +44,35 @@ final class ProtobufSerializer implements Serializer {
     return p;
   }
 
+  /**
+   * A coded stream over {@code out} with a buffer no larger than what will be written (protobuf's
+   * default is 4 KiB per stream, which dwarfed small calls).
+   */
+  private static CodedOutputStream output(OutputStream out, int bytes) {
+    return CodedOutputStream.newInstance(out, Math.max(16, Math.min(4096, bytes)));
+  }
+
+  /** Reads an uncompressed body in place, else through protobuf's own buffer. */
+  private static CodedInputStream input(InputStream in) {
+    return in instanceof InMemoryInput body ? CodedInputStream.newInstance(body.remaining())
+        : CodedInputStream.newInstance(in);
+  }
+
+  private static int size(Object value) {
+    if (value == null) {
+      return 1;
+    }
+    int n = ((Message) value).getSerializedSize();
+    return 1 + CodedOutputStream.computeUInt32SizeNoTag(n) + n;
+  }
+
   @Override
   public void writeArguments(Object[] args, Type[] types, OutputStream out) throws IOException {
-    CodedOutputStream cos = CodedOutputStream.newInstance(out);
+    int bytes = CodedOutputStream.computeUInt32SizeNoTag(args.length);
+    for (Object a : args) {
+      bytes += a instanceof Message || a == null ? size(a) : 0;
+    }
+    CodedOutputStream cos = output(out, bytes);
     cos.writeUInt32NoTag(args.length);
     for (int i = 0; i < args.length; i++) {
       writeOne(cos, args[i], types[i]);
@@ -55,7 +82,7 @@ final class ProtobufSerializer implements Serializer {
 
   @Override
   public Object[] readArguments(Type[] types, InputStream in) throws IOException {
-    CodedInputStream cis = CodedInputStream.newInstance(in);
+    CodedInputStream cis = input(in);
     try {
       int n = cis.readUInt32();
       if (n != types.length) {
@@ -76,14 +103,15 @@ final class ProtobufSerializer implements Serializer {
 
   @Override
   public void writeValue(Object value, Type type, OutputStream out) throws IOException {
-    CodedOutputStream cos = CodedOutputStream.newInstance(out);
+    CodedOutputStream cos = output(out, value instanceof Message || value == null ? size(value)
+        : 16);
     writeOne(cos, value, type);
     cos.flush();
   }
 
   @Override
   public Object readValue(Type type, InputStream in) throws IOException {
-    CodedInputStream cis = CodedInputStream.newInstance(in);
+    CodedInputStream cis = input(in);
     try {
       return readOne(cis, type);
     } catch (InvalidProtocolBufferException e) {
