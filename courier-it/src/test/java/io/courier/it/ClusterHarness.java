@@ -215,6 +215,30 @@ abstract class ClusterHarness {
     return r;
   }
 
+  /** When a provider left a subscriber's list, and when it came back (nanoTime; 0: not yet). */
+  static final class Listing {
+    final java.util.concurrent.atomic.AtomicLong goneNanos =
+        new java.util.concurrent.atomic.AtomicLong();
+    final java.util.concurrent.atomic.AtomicLong backNanos =
+        new java.util.concurrent.atomic.AtomicLong();
+  }
+
+  /** Subscribes {@code watcher} to the service; records when {@code address} leaves, returns. */
+  static Listing watchListing(Registry watcher, String address) {
+    Listing l = new Listing();
+    watcher.subscribe(SERVICE, instances -> {
+      boolean listed = instances.stream().map(ServiceInstance::address)
+          .anyMatch(address::equals);
+      long now = System.nanoTime();
+      if (!listed) {
+        l.goneNanos.compareAndSet(0, now);
+      } else if (l.goneNanos.get() != 0) {
+        l.backNanos.compareAndSet(0, now);
+      }
+    });
+    return l;
+  }
+
   /** The addresses the registry lists for the service now. */
   static List<String> listed(Registry r) {
     return r.lookup(SERVICE).stream().map(ServiceInstance::address).toList();

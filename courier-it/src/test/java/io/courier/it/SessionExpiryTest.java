@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.courier.client.CourierClient;
 import io.courier.core.cluster.LoadBalancers;
 import io.courier.registry.Registry;
-import io.courier.registry.ServiceInstance;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -37,19 +36,10 @@ class SessionExpiryTest extends ClusterHarness {
     await(Duration.ofSeconds(30), "every provider to serve calls", () ->
         load.okFrom(p1.port) > 50 && load.okFrom(p2.port) > 50 && load.okFrom(p3.port) > 50);
 
-    AtomicLong goneNanos = new AtomicLong();
-    AtomicLong backNanos = new AtomicLong();
     Registry watcher = watcher();
-    watcher.subscribe(SERVICE, instances -> {
-      boolean listed = instances.stream().map(ServiceInstance::address)
-          .anyMatch(p3.address()::equals);
-      long now = System.nanoTime();
-      if (!listed) {
-        goneNanos.compareAndSet(0, now);
-      } else if (goneNanos.get() != 0) {
-        backNanos.compareAndSet(0, now);
-      }
-    });
+    Listing listing = watchListing(watcher, p3.address());
+    AtomicLong goneNanos = listing.goneNanos;
+    AtomicLong backNanos = listing.backNanos;
     load.pause(); // no call in flight: a frozen provider would time them out
     long[] connectionsBefore = p3.connectionStats();
     load.event("SIGSTOP " + p3);
