@@ -77,9 +77,9 @@ class EtcdOutageTest extends ClusterHarness {
     List<String> all = List.of(first.get(0).address(), first.get(1).address(),
         first.get(2).address(), p4.address());
     // what recovers, each timed from etcd's restart on its own (each client reconnects on its
-    // own schedule: gRPC's reconnect back-off, or a replacement client after a long outage). etcd keeps the first three's keys and leases
-    // across its restart: what shows that each of them took its registration back is its own
-    // report that its heartbeat is restored.
+    // own schedule: gRPC's reconnect back-off, or a replacement client after a long outage).
+    // etcd keeps the first three's keys and leases across its restart: what shows that each of
+    // them took its registration back is its own report that its heartbeat is restored.
     Map<String, BooleanSupplier> milestones = new LinkedHashMap<>();
     milestones.put("etcd lists all four providers", () -> {
       try {
