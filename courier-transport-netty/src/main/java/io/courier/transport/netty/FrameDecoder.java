@@ -1,5 +1,6 @@
 package io.courier.transport.netty;
 
+import io.courier.internal.protocol.Frame;
 import io.courier.internal.protocol.FrameCodec;
 import io.courier.internal.protocol.FrameLimits;
 import io.courier.internal.protocol.InboundFrame;
@@ -35,6 +36,9 @@ final class FrameDecoder extends ByteToMessageDecoder {
 
   /** Fired when a frame stayed incomplete, or no frame came, for the frame timeout. */
   record FrameTimeout(String description) {}
+
+  /** Frames at least this large get their whole size reserved once their header is read. */
+  private static final int LARGE_FRAME_BYTES = 256 << 10;
 
   private final FrameLimits limits;
   private final long frameTimeoutNanos;
@@ -102,8 +106,31 @@ final class FrameDecoder extends ByteToMessageDecoder {
     if (frame != null) {
       framesDecoded++;
       out.add(frame);
-    } else if (frameTimeoutNanos > 0 && in.isReadable() && partialTimer == null) {
+      return;
+    }
+    reserveForFrame(in);
+    if (frameTimeoutNanos > 0 && in.isReadable() && partialTimer == null) {
       armPartialTimer(ctx);
+    }
+  }
+
+  /**
+   * Once the header of a large frame is in (its size already checked against the limits), makes
+   * room for the whole frame at once, so the rest arrives without the buffer being regrown and
+   * copied at every doubling (an 8 MiB body was otherwise copied about twice over). Only while no
+   * earlier frame still shares the buffer, since another thread may be reading that one.
+   */
+  private static void reserveForFrame(ByteBuf in) {
+    int readable = in.readableBytes();
+    if (readable < Frame.HEADER_LENGTH || in.refCnt() != 1) {
+      return;
+    }
+    int start = in.readerIndex();
+    long total = Frame.HEADER_LENGTH + in.getUnsignedShort(start + Frame.OFF_METADATA_LENGTH)
+        + in.getUnsignedInt(start + Frame.OFF_BODY_LENGTH);
+    if (total >= LARGE_FRAME_BYTES && total <= Integer.MAX_VALUE
+        && in.writableBytes() < total - readable) {
+      in.ensureWritable((int) (total - readable));
     }
   }
 
