@@ -5,6 +5,7 @@ import io.courier.RpcException;
 import io.courier.spi.ClassRejectedException;
 import io.courier.spi.Compressor;
 import io.courier.spi.InMemoryInput;
+import io.courier.spi.InMemoryOutput;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufInputStream;
 import io.netty.buffer.ByteBufUtil;
@@ -37,7 +38,7 @@ public final class Bodies {
   public static int write(ByteBuf frame, BodyWriter writer, Compressor compressor, int threshold)
       throws IOException {
     int start = frame.writerIndex();
-    try (ByteBufOutputStream out = new ByteBufOutputStream(frame)) {
+    try (BodyOutput out = new BodyOutput(frame)) {
       writer.writeTo(out);
     }
     int length = frame.writerIndex() - start;
@@ -94,6 +95,41 @@ public final class Bodies {
       return new RpcException(fallback, what + ": value nested too deeply");
     }
     return new RpcException(fallback, what + ": " + t.getMessage());
+  }
+
+  /** The stream a body is written to; serializers that can take it write into the frame in place. */
+  private static final class BodyOutput extends ByteBufOutputStream implements InMemoryOutput {
+    private final ByteBuf frame;
+    private int reserved = -1;
+
+    BodyOutput(ByteBuf frame) {
+      super(frame);
+      this.frame = frame;
+    }
+
+    @Override
+    public ByteBuffer reserve(int minBytes) {
+      if (minBytes < 0) {
+        throw new IllegalArgumentException("minBytes: " + minBytes + " (expected: >= 0)");
+      }
+      frame.ensureWritable(minBytes);
+      if (frame.nioBufferCount() != 1) {
+        reserved = -1;
+        return ByteBuffer.allocate(0); // no single view: the serializer falls back to the stream
+      }
+      reserved = frame.writableBytes();
+      return frame.nioBuffer(frame.writerIndex(), reserved);
+    }
+
+    @Override
+    public void commit(int bytes) {
+      if (bytes < 0 || bytes > Math.max(reserved, 0)) {
+        throw new IllegalArgumentException(
+            "bytes: " + bytes + " (expected: 0 to " + Math.max(reserved, 0) + ")");
+      }
+      frame.writerIndex(frame.writerIndex() + bytes);
+      reserved = -1;
+    }
   }
 
   /** An uncompressed body: a stream, and for serializers that can take it, the bytes in place. */

@@ -5,9 +5,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.courier.ErrorReason;
 import io.courier.RpcException;
+import io.courier.spi.InMemoryOutput;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 
@@ -30,6 +32,34 @@ class BodiesTest {
     } finally {
       small.release();
       large.release();
+    }
+  }
+
+  @Test
+  void serializersMayWriteIntoTheFrameInPlace() throws Exception {
+    ByteBuf frame = Unpooled.directBuffer(16);
+    try {
+      frame.writeBytes(new byte[] {9, 9});
+      int compressor = Bodies.write(frame, out -> {
+        InMemoryOutput mem = (InMemoryOutput) out;
+        ByteBuffer view = mem.reserve(10_000);
+        assertThat(view.remaining()).isGreaterThanOrEqualTo(10_000);
+        for (int i = 0; i < 10_000; i++) {
+          view.put(i, (byte) i);
+        }
+        assertThatThrownBy(() -> mem.commit(view.remaining() + 1))
+            .isInstanceOf(IllegalArgumentException.class);
+        mem.commit(10_000);
+        out.write(7); // the stream goes on after what was committed
+      }, null, 0);
+      assertThat(compressor).isZero();
+      assertThat(frame.readableBytes()).isEqualTo(2 + 10_000 + 1);
+      assertThat(frame.getByte(2 + 300)).isEqualTo((byte) 300);
+      assertThat(frame.getByte(2 + 10_000)).isEqualTo((byte) 7);
+      assertThatThrownBy(() -> Bodies.write(frame, out -> ((InMemoryOutput) out).reserve(-1),
+          null, 0)).isInstanceOf(IllegalArgumentException.class);
+    } finally {
+      frame.release();
     }
   }
 

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.courier.spi.ClassRejectedException;
 import io.courier.spi.InMemoryInput;
+import io.courier.spi.InMemoryOutput;
 import io.courier.spi.SerializationException;
 import io.courier.spi.Serializer;
 import io.courier.spi.SerializerConfig;
@@ -66,6 +67,105 @@ class ForySerializerTest {
     public ByteBuffer remaining() {
       return bytes.asReadOnlyBuffer();
     }
+  }
+
+  /**
+   * An output that offers in-place writing as Courier's frame buffers do: views of direct memory,
+   * here {@code slack} bytes larger than asked for (negative: smaller, as a buffer that cannot
+   * grow would). Counts what came in place and what came through the stream.
+   */
+  private static final class InMemoryOut extends ByteArrayOutputStream implements InMemoryOutput {
+    private final int slack;
+    private ByteBuffer view;
+    int inPlace;
+    int streamed;
+
+    InMemoryOut(int slack) {
+      this.slack = slack;
+    }
+
+    @Override
+    public ByteBuffer reserve(int minBytes) {
+      view = ByteBuffer.allocateDirect(Math.max(0, minBytes + slack));
+      return view;
+    }
+
+    @Override
+    public void commit(int bytes) {
+      byte[] b = new byte[bytes];
+      view.get(0, b);
+      super.write(b, 0, bytes);
+      inPlace += bytes;
+      view = null;
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) {
+      super.write(b, off, len);
+      streamed += len;
+    }
+
+    @Override
+    public void write(int b) {
+      super.write(b);
+      streamed++;
+    }
+  }
+
+  @Test
+  void largeArraysAndStringsAreWrittenInPlaceAndReadBack() throws Exception {
+    Serializer s = serializer();
+    byte[] big = new byte[1 << 20];
+    new Random(7).nextBytes(big);
+    String text = "grüße, 世界 ".repeat(2000);
+    Type[] types = {byte[].class, String.class, int.class};
+    InMemoryOut out = new InMemoryOut(0);
+    s.writeArguments(new Object[] {big, text, 42}, types, out);
+    assertThat(out.streamed).isZero();
+    assertThat(out.inPlace).isEqualTo(out.size()).isGreaterThan(big.length);
+    Object[] back = s.readArguments(types, in(out.toByteArray()));
+    assertThat((byte[]) back[0]).isEqualTo(big);
+    assertThat(back[1]).isEqualTo(text);
+    assertThat(back[2]).isEqualTo(42);
+
+    InMemoryOut value = new InMemoryOut(0);
+    s.writeValue(big, byte[].class, value);
+    assertThat(value.streamed).isZero();
+    assertThat((byte[]) s.readValue(byte[].class, in(value.toByteArray()))).isEqualTo(big);
+  }
+
+  @Test
+  void aShortViewFallsBackToTheStreamAndSmallOrUnknownValuesUseIt() throws Exception {
+    Serializer s = serializer(Point.class);
+    byte[] big = new byte[64 << 10];
+    new Random(8).nextBytes(big);
+    InMemoryOut shortView = new InMemoryOut(-1);
+    s.writeValue(big, byte[].class, shortView);
+    assertThat(shortView.inPlace).isZero();
+    assertThat((byte[]) s.readValue(byte[].class, in(shortView.toByteArray()))).isEqualTo(big);
+
+    InMemoryOut small = new InMemoryOut(0);
+    s.writeValue("hi", String.class, small);
+    assertThat(small.inPlace).isZero();
+    assertThat(s.readValue(String.class, in(small.toByteArray()))).isEqualTo("hi");
+
+    List<Point> points = new ArrayList<>();
+    for (int i = 0; i < 2000; i++) {
+      points.add(new Point(i, -i));
+    }
+    InMemoryOut unknown = new InMemoryOut(0);
+    s.writeValue(points, List.class, unknown);
+    assertThat(unknown.inPlace).isZero();
+    assertThat(s.readValue(List.class, in(unknown.toByteArray()))).isEqualTo(points);
+  }
+
+  @Test
+  void sizeHintsBoundTheEncodingOrAreUnknown() {
+    assertThat(ForySerializer.sizeHint(new Object[] {new byte[5000], null, 3L}))
+        .isGreaterThanOrEqualTo(5000);
+    assertThat(ForySerializer.sizeHint("abc")).isGreaterThanOrEqualTo(9);
+    assertThat(ForySerializer.sizeHint(new Object[] {new byte[10], new Point(1, 2)})).isEqualTo(-1);
+    assertThat(ForySerializer.sizeHint(List.of())).isEqualTo(-1);
   }
 
   @Test
