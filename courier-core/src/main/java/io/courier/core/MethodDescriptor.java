@@ -4,6 +4,7 @@ import io.courier.annotation.Idempotent;
 import io.courier.annotation.NonBlocking;
 import io.courier.annotation.OneWay;
 import io.courier.annotation.Timeout;
+import io.courier.stream.StreamObserver;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
 import java.lang.reflect.ParameterizedType;
@@ -27,7 +28,21 @@ public final class MethodDescriptor {
     /** The method returns a {@code CompletableFuture} (or {@code CompletionStage}). */
     ASYNC,
     /** A {@code void} method marked {@link OneWay}: no answer is sent. */
-    ONE_WAY
+    ONE_WAY,
+    /**
+     * One request, a stream of responses: {@code void m(Req request, StreamObserver<Resp> out)}.
+     */
+    SERVER_STREAMING,
+    /**
+     * A stream each way (client streaming is the case of one response):
+     * {@code StreamObserver<Req> m(StreamObserver<Resp> out)}.
+     */
+    BIDI_STREAMING;
+
+    /** Whether calls of this kind carry streams. */
+    public boolean isStreaming() {
+      return this == SERVER_STREAMING || this == BIDI_STREAMING;
+    }
   }
 
   private final String serviceName;
@@ -37,6 +52,7 @@ public final class MethodDescriptor {
   private final Class<?>[] parameterClasses;
   private final Type[] parameterTypes;
   private final Type resultType;
+  private final Type requestType;
   private final Kind kind;
   private final long timeoutMillis;
   private final boolean nonBlocking;
@@ -51,15 +67,41 @@ public final class MethodDescriptor {
     this.callId = CallIds.callId(serviceName, method.getName(), parameterClasses);
     this.signature = CallIds.signature(serviceName, method.getName(), parameterClasses);
     Class<?> ret = method.getReturnType();
-    if (method.isAnnotationPresent(OneWay.class)) {
+    Type[] generic = method.getGenericParameterTypes();
+    int observers = 0;
+    for (Class<?> c : parameterClasses) {
+      observers += c == StreamObserver.class ? 1 : 0;
+    }
+    boolean serverStreaming = ret == void.class && parameterClasses.length == 2
+        && parameterClasses[1] == StreamObserver.class && observers == 1;
+    boolean bidi = ret == StreamObserver.class && parameterClasses.length == 1 && observers == 1;
+    if ((observers > 0 || ret == StreamObserver.class) && !serverStreaming && !bidi) {
+      throw new IllegalArgumentException("streaming method " + display(method) + " must be"
+          + " void m(Req, StreamObserver<Resp>) or StreamObserver<Req> m(StreamObserver<Resp>)");
+    }
+    if ((serverStreaming || bidi) && method.isAnnotationPresent(OneWay.class)) {
+      throw new IllegalArgumentException("@OneWay method " + display(method)
+          + " cannot be a streaming method");
+    }
+    if (serverStreaming) {
+      kind = Kind.SERVER_STREAMING;
+      requestType = generic[0];
+      resultType = element(method, generic[1]);
+    } else if (bidi) {
+      kind = Kind.BIDI_STREAMING;
+      requestType = element(method, method.getGenericReturnType());
+      resultType = element(method, generic[0]);
+    } else if (method.isAnnotationPresent(OneWay.class)) {
       if (ret != void.class) {
         throw new IllegalArgumentException(
             "@OneWay method " + display(method) + " must return void, not " + ret.getTypeName());
       }
       kind = Kind.ONE_WAY;
+      requestType = null;
       resultType = void.class;
     } else if (ret == CompletableFuture.class || ret == CompletionStage.class) {
       kind = Kind.ASYNC;
+      requestType = null;
       Type g = method.getGenericReturnType();
       if (!(g instanceof ParameterizedType p)) {
         throw new IllegalArgumentException("async method " + display(method)
@@ -68,6 +110,7 @@ public final class MethodDescriptor {
       resultType = p.getActualTypeArguments()[0];
     } else {
       kind = Kind.SYNC;
+      requestType = null;
       resultType = method.getGenericReturnType();
     }
     Timeout t = method.getAnnotation(Timeout.class);
@@ -91,6 +134,15 @@ public final class MethodDescriptor {
       }
     }
     this.checkedExceptions = List.copyOf(checked);
+  }
+
+  /** The message type {@code T} of a {@code StreamObserver<T>}. */
+  private static Type element(Method m, Type observer) {
+    if (!(observer instanceof ParameterizedType p)) {
+      throw new IllegalArgumentException("streaming method " + display(m)
+          + " must declare its message types, for example StreamObserver<Note>");
+    }
+    return p.getActualTypeArguments()[0];
   }
 
   private static String display(Method m) {
@@ -141,9 +193,21 @@ public final class MethodDescriptor {
     return parameterTypes;
   }
 
-  /** The type of the result: the method's return type, or {@code T} of a future of {@code T}. */
+  /**
+   * The type of the result: the method's return type, {@code T} of a future of {@code T}, or the
+   * message type of a streaming method's response stream.
+   */
   public Type resultType() {
     return resultType;
+  }
+
+  /**
+   * For a streaming method, the type of each request message (the single request of a
+   * server-streaming method, or the messages of a bidirectional one's request stream); null for
+   * other kinds.
+   */
+  public Type requestType() {
+    return requestType;
   }
 
   /** How the method is called. */

@@ -8,6 +8,7 @@ import io.courier.annotation.NonBlocking;
 import io.courier.annotation.OneWay;
 import io.courier.annotation.ServiceName;
 import io.courier.annotation.Timeout;
+import io.courier.stream.StreamObserver;
 import java.io.IOException;
 import java.util.List;
 import java.util.Map;
@@ -37,6 +38,57 @@ class ServiceDescriptorTest {
     }
 
     static void helper() {}
+  }
+
+  interface Routes {
+    void listFeatures(String area, StreamObserver<Integer> features);
+
+    StreamObserver<String> chat(StreamObserver<Long> replies);
+  }
+
+  interface BadStream {
+    void twoStreams(StreamObserver<String> a, StreamObserver<String> b);
+  }
+
+  interface RawStream {
+    @SuppressWarnings("rawtypes")
+    StreamObserver chat(StreamObserver replies);
+  }
+
+  interface OneWayStream {
+    @OneWay
+    void push(String a, StreamObserver<String> out);
+  }
+
+  @Test
+  void streamingShapesAreRecognisedWithTheirMessageTypes() {
+    ServiceDescriptor sd = ServiceDescriptor.of(Routes.class);
+    MethodDescriptor list = find(sd, "listFeatures");
+    assertThat(list.kind()).isEqualTo(MethodDescriptor.Kind.SERVER_STREAMING);
+    assertThat(list.kind().isStreaming()).isTrue();
+    assertThat(list.requestType()).isEqualTo(String.class);
+    assertThat(list.resultType()).isEqualTo(Integer.class);
+    MethodDescriptor chat = find(sd, "chat");
+    assertThat(chat.kind()).isEqualTo(MethodDescriptor.Kind.BIDI_STREAMING);
+    assertThat(chat.requestType()).isEqualTo(String.class);
+    assertThat(chat.resultType()).isEqualTo(Long.class);
+    assertThat(MethodDescriptor.Kind.SYNC.isStreaming()).isFalse();
+    assertThat(ServiceDescriptor.of(Shop.class).methods())
+        .allSatisfy(m -> assertThat(m.requestType()).isNull());
+  }
+
+  @Test
+  void otherUsesOfStreamObserverAreRefusedWithTheShapesThatWork() {
+    assertThatThrownBy(() -> ServiceDescriptor.of(BadStream.class))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("BadStream.twoStreams")
+        .hasMessageContaining("StreamObserver<Req> m(StreamObserver<Resp>)");
+    assertThatThrownBy(() -> ServiceDescriptor.of(RawStream.class))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("must declare its message types");
+    assertThatThrownBy(() -> ServiceDescriptor.of(OneWayStream.class))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("cannot be a streaming method");
   }
 
   @Test

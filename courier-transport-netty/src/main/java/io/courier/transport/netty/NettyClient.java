@@ -279,6 +279,10 @@ public final class NettyClient implements AutoCloseable {
         : Compressors.byName(config.compressor());
     Map<Method, ClientMethod> methods = new HashMap<>();
     for (MethodDescriptor md : sd.methods()) {
+      if (md.kind().isStreaming()) {
+        throw new UnsupportedOperationException(md.displayName() + " is a streaming method;"
+            + " streaming over the Courier protocol is not built yet");
+      }
       methods.put(md.method(), new ClientMethod(md, serializer, provider.id(), compressor,
           config.timeoutNanos(), policies.resolve(type, md)));
     }

@@ -247,6 +247,11 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
           + CallIds.toHex(f.wordA) + " on this server (services: " + dispatcher.serviceNames + ")");
       return false;
     }
+    if (m.descriptor().kind().isStreaming()) {
+      reject(oneWay, id, ErrorReason.UNKNOWN_METHOD, m.displayName() + " is a streaming method;"
+          + " streaming over the Courier protocol is not built yet");
+      return false;
+    }
     Serializer s = m.serializer(f.serializerId);
     if (s == null) {
       reject(oneWay, id, ErrorReason.SERIALIZER_UNSUPPORTED, "serializer id " + f.serializerId
