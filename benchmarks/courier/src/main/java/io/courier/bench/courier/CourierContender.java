@@ -11,16 +11,34 @@ import java.util.concurrent.CompletionStage;
  * the server's bounded pool, one multiplexed connection, answers completed on the client's
  * callback pool.
  */
-public final class CourierContender implements Contender {
+public class CourierContender implements Contender {
+
+  private final boolean direct;
+
+  public CourierContender() {
+    this(false);
+  }
+
+  /**
+   * With {@code direct}, methods run on the server's event loop and answers complete on the
+   * client's.
+   */
+  protected CourierContender(boolean direct) {
+    this.direct = direct;
+  }
 
   @Override
   public String name() {
-    return "courier";
+    return direct ? "courier-direct" : "courier";
   }
 
   @Override
   public Server serve(int port) {
-    CourierServer server = CourierServer.builder().host("127.0.0.1").port(port)
+    CourierServer.Builder builder = CourierServer.builder().host("127.0.0.1").port(port);
+    if (direct) {
+      builder.executor(Runnable::run);
+    }
+    CourierServer server = builder
         .service(Bench.class, new Bench() {
           @Override
           public byte[] echo(byte[] payload) {
@@ -48,7 +66,11 @@ public final class CourierContender implements Contender {
 
   @Override
   public Client connect(String host, int port) {
-    CourierClient client = CourierClient.builder().address(host + ":" + port).build();
+    CourierClient.Builder builder = CourierClient.builder().address(host + ":" + port);
+    if (direct) {
+      builder.callbackExecutor(Runnable::run);
+    }
+    CourierClient client = builder.build();
     BenchAsync stub = client.stub(BenchAsync.class);
     return new Client() {
       @Override
