@@ -57,6 +57,7 @@ abstract class WriteQueue implements Runnable {
         if (!channel.isWritable()) {
           if (wrote) {
             channel.flush();
+            afterFlush(); // every flush, or what it records for the batch piles up
             wrote = false;
           }
           if (!channel.isWritable() && channel.isActive()) {
