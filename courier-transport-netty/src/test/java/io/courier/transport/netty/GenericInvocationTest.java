@@ -11,9 +11,14 @@ import io.courier.core.CallIds;
 import io.courier.core.reflect.MethodInfo;
 import io.courier.core.reflect.ServerReflection;
 import io.courier.core.reflect.ServiceInfo;
+import io.courier.registry.embedded.EmbeddedZooKeeper;
 import io.courier.server.CourierServer;
+import io.courier.testing.fixtures.Calculator;
+import io.courier.testing.fixtures.CalculatorImpl;
 import io.courier.testing.fixtures.Shop;
 import io.courier.testing.fixtures.ShopImpl;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -21,6 +26,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Calls by service and method name over the Courier protocol, from a client that uses no
@@ -160,6 +166,25 @@ class GenericInvocationTest {
     RpcException none = catchThrowableOfType(RpcException.class,
         () -> client.generic("no.Such").methods());
     assertThat(none.reason()).isEqualTo(ErrorReason.UNKNOWN_METHOD);
+  }
+
+  @Test
+  void onARegistryEachServiceFollowsItsOwnProviders(@TempDir Path data) {
+    EmbeddedZooKeeper zk = EmbeddedZooKeeper.start("127.0.0.1", 0, data);
+    try (CourierServer shops = CourierServer.builder().host("127.0.0.1").registry(zk.uri())
+            .unregisterDelay(Duration.ZERO).service(Shop.class, new ShopImpl()).build().start();
+        CourierServer calcs = CourierServer.builder().host("127.0.0.1").registry(zk.uri())
+            .unregisterDelay(Duration.ZERO).service(Calculator.class, new CalculatorImpl())
+            .build().start();
+        CourierClient consumer = CourierClient.builder().registry(zk.uri())
+            .registryCacheDir(null).build()) {
+      assertThat(consumer.generic("test.Shop").call("add", List.of(1, 2, 3))).isEqualTo(6);
+      assertThat(consumer.generic("test.Calculator").call("echo", List.of("hi")))
+          .isEqualTo("hi");
+      assertThat(consumer.generic("test.Shop").call("add", List.of(1, 2))).isEqualTo(3);
+    } finally {
+      zk.close();
+    }
   }
 
   @Test

@@ -258,6 +258,13 @@ class HttpJsonTest {
   }
 
   @Test
+  void methodsRunOnTheirExecutorOrTheEventLoop() throws Exception {
+    assertThat(post("/test.Shop/threadName", "[]").body()).startsWith("\"courier-server-")
+        .doesNotContain("-io-");
+    assertThat(post("/test.Shop/loopThreadName", "[]").body()).startsWith("\"courier-server-io-");
+  }
+
+  @Test
   void streamingMethodsAre501() throws Exception {
     HttpResponse<String> r = post("/test.Shop/watch", "[\"q\"]");
     assertThat(r.statusCode()).isEqualTo(501);
