@@ -4,6 +4,7 @@ import io.courier.cluster.ClusterPolicy;
 import io.courier.cluster.LoadBalancer;
 import io.courier.core.Registries;
 import io.courier.core.ServiceDescriptor;
+import io.courier.core.reflect.ServerReflection;
 import io.courier.core.cluster.LoadBalancers;
 import io.courier.registry.Registry;
 import io.courier.internal.codec.Serializers;
@@ -51,6 +52,7 @@ public final class CourierClient implements AutoCloseable {
   private final Registry registry;
   private final Builder config;
   private final Map<String, Object> discovered = new ConcurrentHashMap<>();
+  private final Map<String, GenericService> generics = new ConcurrentHashMap<>();
 
   private CourierClient(Builder b) {
     this.client = new NettyClient(new ClientConfig(b.serializer, b.compressor,
@@ -106,6 +108,29 @@ public final class CourierClient implements AutoCloseable {
   }
 
   /**
+   * Calls the methods of {@code service} by name, without its interface on the class path (see
+   * {@link GenericService}). Cached: each call with the same name returns the same object.
+   *
+   * <pre>{@code
+   * Object three = client.generic("demo.Shop").call("add", List.of(1, 2));
+   * }</pre>
+   */
+  public GenericService generic(String service) {
+    Objects.requireNonNull(service, "service");
+    return generics.computeIfAbsent(service, name -> {
+      if (registry == null) {
+        return new GenericService(name,
+            client.stub(ServerReflection.class, cluster, config.policies));
+      }
+      Object c = discovered.computeIfAbsent(name, n -> client.discover(registry, n, balancer(),
+          config.maxAttempts, config.ejectAfterFailures, config.retryRatio,
+          config.minRetriesPerSecond, config.registryCacheDir));
+      return new GenericService(name,
+          client.uncachedStub(ServerReflection.class, c, config.policies));
+    });
+  }
+
+  /**
    * For a client on a registry: how long the newest provider of the service took from
    * registering to being picked from by this client (registry propagation, measured with both
    * hosts' wall clocks), or empty when no provider joined since this client first looked.
@@ -156,7 +181,12 @@ public final class CourierClient implements AutoCloseable {
 
     private Builder() {}
 
-    /** A server's address, {@code host:port}. At least one address is required. */
+    /**
+     * A server's address, {@code host:port}, or {@code unix:///path/to.sock} for a server on a
+     * Unix domain socket of this host (which needs Netty's native epoll transport; the client's
+     * build fails with UnsupportedOperationException without it). At least one address is
+     * required.
+     */
     public Builder address(String hostPort) {
       addresses.add(Objects.requireNonNull(hostPort, "hostPort"));
       return this;

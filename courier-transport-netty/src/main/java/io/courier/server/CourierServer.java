@@ -12,11 +12,14 @@ import io.courier.registry.ServiceInstance;
 import io.courier.spi.Serializer;
 import io.courier.spi.SerializerConfig;
 import io.courier.spi.SerializerProvider;
+import io.courier.transport.netty.BuiltInServices;
 import io.courier.transport.netty.Executors2;
 import io.courier.transport.netty.NettyServer;
 import io.courier.transport.netty.ServerConfig;
+import io.courier.transport.netty.Transports;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -90,11 +93,13 @@ public final class CourierServer implements AutoCloseable {
         providers.add(p);
         serializers.add(p.create(sc));
       }
+      Serializer json = jsonSerializer(providers, serializers, sc);
       for (var md : sd.methods()) {
         methods.add(new ServerMethod(md, r.implementation, providers, serializers,
-            md.isNonBlocking() ? null : executor));
+            md.isNonBlocking() ? null : executor, json));
       }
     }
+    methods.addAll(BuiltInServices.methods(List.copyOf(methods)));
     DispatchTable table = new DispatchTable(methods);
     this.services = List.copyOf(descriptors);
     ServerConfig sc = new ServerConfig(new FrameLimits(b.maxFrameBytes, b.maxMetadataBytes),
@@ -105,6 +110,26 @@ public final class CourierServer implements AutoCloseable {
     String names = descriptors.stream().map(ServiceDescriptor::name)
         .collect(Collectors.joining(", "));
     this.server = new NettyServer(b.host, b.port, b.ioThreads, table, sc, names);
+    if (b.httpPort >= 0) {
+      server.httpPort(b.httpPort);
+    }
+    if (b.unixSocket != null) {
+      server.unixSocket(b.unixSocket);
+    }
+  }
+
+  /**
+   * The JSON serializer of a service for HTTP/JSON and generic calls: the service's own when it
+   * enabled JSON, else one made under the same allow-list; null without the JSON module.
+   */
+  private static Serializer jsonSerializer(List<SerializerProvider> providers,
+      List<Serializer> serializers, SerializerConfig config) {
+    for (int i = 0; i < providers.size(); i++) {
+      if (providers.get(i).name().equals("json")) {
+        return serializers.get(i);
+      }
+    }
+    return Serializers.names().contains("json") ? Serializers.byName("json").create(config) : null;
   }
 
   /** A new builder. */
@@ -169,9 +194,17 @@ public final class CourierServer implements AutoCloseable {
     }
   }
 
-  /** The port bound (useful with {@code port(0)}); -1 before {@link #start()}. */
+  /**
+   * The port bound (useful with {@code port(0)}); -1 before {@link #start()} and for a server on
+   * a {@link Builder#unixSocket(Path) Unix domain socket}.
+   */
   public int port() {
     return server.port();
+  }
+
+  /** The HTTP/JSON port bound (see {@link Builder#httpPort(int)}), or -1 when there is none. */
+  public int httpPort() {
+    return server.httpPort();
   }
 
   /** The services served, with their method tables. */
@@ -251,6 +284,8 @@ public final class CourierServer implements AutoCloseable {
 
     private String host = "0.0.0.0";
     private int port = 0;
+    private int httpPort = -1;
+    private Path unixSocket;
     private final Map<Class<?>, Registration> services = new LinkedHashMap<>();
     private List<String> serializers;
     private final Set<Class<?>> allowedTypes = new LinkedHashSet<>();
@@ -292,6 +327,37 @@ public final class CourierServer implements AutoCloseable {
         throw new IllegalArgumentException("port: " + port + " (expected: 0 to 65535)");
       }
       this.port = port;
+      return this;
+    }
+
+    /**
+     * Also serves every service as HTTP/1.1 JSON on this port of its own ({@code 0}: any free
+     * port, see {@link CourierServer#httpPort()}), on the same host, event loops and executors:
+     * {@code POST /<service>/<method>} with a JSON array of arguments. Needs
+     * {@code courier-serialization-json} on the class path. Default: no HTTP port.
+     */
+    public Builder httpPort(int port) {
+      if (port < 0 || port > 65535) {
+        throw new IllegalArgumentException("httpPort: " + port + " (expected: 0 to 65535)");
+      }
+      this.httpPort = port;
+      return this;
+    }
+
+    /**
+     * Serves the Courier protocol on this Unix domain socket instead of a TCP port, for clients
+     * on the same host ({@code CourierClient.builder().address("unix:///path/to.sock")}). A
+     * socket file left at the path by a server that died is removed at start; a path that is in
+     * use, or is not a socket, fails {@link CourierServer#start()} with a message saying so. The
+     * file is removed when the server stops accepting. Cannot be combined with a registry.
+     *
+     * @throws UnsupportedOperationException where Netty's native epoll transport is not in use
+     *     (it is on Linux x86_64 unless {@code -Dcourier.transport.nio=true})
+     */
+    public Builder unixSocket(Path path) {
+      Objects.requireNonNull(path, "path");
+      Transports.requireDomainSockets();
+      this.unixSocket = path.toAbsolutePath();
       return this;
     }
 
@@ -569,6 +635,10 @@ public final class CourierServer implements AutoCloseable {
       }
       if (serializers == null) {
         serializers = List.of(Serializers.defaultName());
+      }
+      if (unixSocket != null && registryUri != null) {
+        throw new IllegalStateException("unixSocket and registry cannot be combined: a registry"
+            + " advertises host:port");
       }
       return new CourierServer(this);
     }

@@ -2,6 +2,7 @@ package io.courier.internal.server;
 
 import io.courier.core.CallIds;
 import java.util.Collection;
+import java.util.List;
 
 /**
  * Call ID to {@link ServerMethod}: an open-addressing table of primitive ints built once at
@@ -13,6 +14,7 @@ public final class DispatchTable {
   private final int[] keys;
   private final ServerMethod[] values;
   private final int mask;
+  private final List<ServerMethod> methods;
 
   /**
    * Builds the table.
@@ -24,6 +26,7 @@ public final class DispatchTable {
     keys = new int[cap];
     values = new ServerMethod[cap];
     mask = cap - 1;
+    this.methods = List.copyOf(methods);
     for (ServerMethod m : methods) {
       int id = m.callId();
       int i = mix(id) & mask;
@@ -44,6 +47,11 @@ public final class DispatchTable {
     h ^= h >>> 16;
     h *= 0x45d9f3b;
     return h ^ (h >>> 16);
+  }
+
+  /** Every method, in registration order (for lookups by name, off the hot path). */
+  public List<ServerMethod> methods() {
+    return methods;
   }
 
   /** The method with the call ID, or null. */

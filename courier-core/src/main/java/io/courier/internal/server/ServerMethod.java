@@ -29,9 +29,28 @@ public final class ServerMethod {
   private final Class<?>[] boxedParameterClasses;
   private final Executor executor;
   private final String displayName;
+  private final Serializer json;
+  private final String[] parameterNames;
 
   public ServerMethod(MethodDescriptor descriptor, Object implementation,
       List<SerializerProvider> providers, List<Serializer> serializers, Executor executor) {
+    this(descriptor, implementation, providers, serializers, executor, null);
+  }
+
+  /**
+   * @param json the JSON serializer of the service (under the service's allow-list) for the
+   *     HTTP/JSON bridge and generic invocation, whether or not the service enabled JSON for the
+   *     Courier protocol; null when none is on the class path
+   */
+  public ServerMethod(MethodDescriptor descriptor, Object implementation,
+      List<SerializerProvider> providers, List<Serializer> serializers, Executor executor,
+      Serializer json) {
+    this.json = json;
+    java.lang.reflect.Parameter[] params = descriptor.method().getParameters();
+    this.parameterNames = new String[params.length];
+    for (int i = 0; i < params.length; i++) {
+      parameterNames[i] = params[i].getName(); // arg0, arg1.. unless compiled with -parameters
+    }
     this.descriptor = descriptor;
     this.invoker = invokerFor(descriptor.method(), implementation);
     this.serializersById = new Serializer[256];
@@ -95,6 +114,19 @@ public final class ServerMethod {
 
   public Type[] parameterTypes() {
     return parameterTypes;
+  }
+
+  /**
+   * The parameter names: the source names when the interface was compiled with
+   * {@code -parameters}, else {@code arg0}, {@code arg1}, ...
+   */
+  public String[] parameterNames() {
+    return parameterNames.clone();
+  }
+
+  /** The JSON serializer for the HTTP/JSON bridge and generic invocation, or null. */
+  public Serializer jsonSerializer() {
+    return json;
   }
 
   /** Where the method runs; null means directly on the event loop. */

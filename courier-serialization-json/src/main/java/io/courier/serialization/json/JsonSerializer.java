@@ -17,6 +17,7 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.datatype.jdk8.Jdk8Module;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import io.courier.spi.ClassRejectedException;
+import io.courier.spi.NamedArguments;
 import io.courier.spi.SerializationException;
 import io.courier.spi.Serializer;
 import io.courier.spi.SerializerConfig;
@@ -29,8 +30,11 @@ import java.util.Set;
 import java.util.StringJoiner;
 import java.util.concurrent.ConcurrentHashMap;
 
-/** A Jackson mapper configured for untrusted input. Thread-safe. */
-final class JsonSerializer implements Serializer {
+/**
+ * A Jackson mapper configured for untrusted input. Reads arguments as an array, or (for the
+ * HTTP/JSON bridge and generic invocation) as an object of named arguments. Thread-safe.
+ */
+final class JsonSerializer implements Serializer, NamedArguments {
 
   private final ObjectMapper mapper;
   private final Map<Type, JavaType> types = new ConcurrentHashMap<>();
@@ -116,6 +120,63 @@ final class JsonSerializer implements Serializer {
     } catch (JsonProcessingException e) {
       throw translate(e);
     }
+  }
+
+  @Override
+  public Object[] readNamedArguments(Type[] declared, String[] names, InputStream in)
+      throws IOException {
+    try (JsonParser p = mapper.getFactory().createParser(in)) {
+      if (p.nextToken() != JsonToken.START_OBJECT) {
+        throw new SerializationException("expected a JSON object of named arguments "
+            + namedSignature(declared, names));
+      }
+      Object[] args = new Object[declared.length];
+      boolean[] given = new boolean[declared.length];
+      while (p.nextToken() == JsonToken.FIELD_NAME) {
+        String key = p.currentName();
+        int i = indexOf(names, key);
+        if (i < 0) {
+          throw new SerializationException("unknown argument '" + key + "' (expected: "
+              + namedSignature(declared, names) + ")");
+        }
+        if (given[i]) {
+          throw new SerializationException("argument '" + key + "' given twice");
+        }
+        p.nextToken();
+        args[i] = mapper.readValue(p, javaType(declared[i]));
+        given[i] = true;
+      }
+      for (int i = 0; i < names.length; i++) {
+        if (!given[i]) {
+          throw new SerializationException("missing argument '" + names[i] + "' (expected: "
+              + namedSignature(declared, names) + ")");
+        }
+      }
+      if (p.nextToken() != null) {
+        throw new SerializationException("trailing data after the argument object");
+      }
+      return args;
+    } catch (JsonProcessingException e) {
+      throw translate(e);
+    }
+  }
+
+  private static int indexOf(String[] names, String key) {
+    for (int i = 0; i < names.length; i++) {
+      if (names[i].equals(key)) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  private static String namedSignature(Type[] types, String[] names) {
+    StringJoiner j = new StringJoiner(", ", "{", "}");
+    for (int i = 0; i < types.length; i++) {
+      Type t = types[i];
+      j.add(names[i] + ": " + (t instanceof Class<?> c ? c.getSimpleName() : t.getTypeName()));
+    }
+    return j.toString();
   }
 
   @Override

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
+import io.courier.spi.NamedArguments;
 import io.courier.spi.SerializationException;
 import io.courier.spi.Serializer;
 import io.courier.spi.SerializerConfig;
@@ -54,6 +55,37 @@ class JsonSerializerTest {
     String text = out.toString(StandardCharsets.UTF_8);
     assertThat(text).startsWith("[7,null,{").contains("\"day\":\"2026-11-24\"");
     assertThat(s.readArguments(types, json(text))).containsExactly(7, null, trip);
+  }
+
+  @Test
+  void namedArgumentsInAnyOrderWithTheSameRules() throws Exception {
+    NamedArguments s = (NamedArguments) serializer(Point.class, Drawing.class, Shape.class);
+    Type[] types = {int.class, Point.class, List.class};
+    String[] names = {"n", "p", "tags"};
+    assertThat(s.readNamedArguments(types, names,
+        json("{\"tags\": [\"a\"], \"p\": {\"x\": 1, \"y\": 2}, \"n\": 3}")))
+        .containsExactly(3, new Point(1, 2), List.of("a"));
+    assertThatThrownBy(() -> s.readNamedArguments(types, names,
+        json("{\"n\": 3, \"p\": null}")))
+        .isInstanceOf(SerializationException.class)
+        .hasMessageContaining("missing argument 'tags'");
+    assertThatThrownBy(() -> s.readNamedArguments(types, names,
+        json("{\"n\": 3, \"q\": 1, \"p\": null, \"tags\": []}")))
+        .hasMessageContaining("unknown argument 'q'").hasMessageContaining("n: int");
+    assertThatThrownBy(() -> s.readNamedArguments(types, names,
+        json("{\"n\": 3, \"n\": 4, \"p\": null, \"tags\": []}")))
+        .hasMessageContaining("argument 'n' given twice");
+    assertThatThrownBy(() -> s.readNamedArguments(types, names, json("[3, null, []]")))
+        .hasMessageContaining("expected a JSON object of named arguments");
+    assertThatThrownBy(() -> s.readNamedArguments(types, names,
+        json("{\"n\": null, \"p\": null, \"tags\": []}")))
+        .isInstanceOf(SerializationException.class);
+    // the allow-list holds for named arguments too
+    assertThatThrownBy(() -> s.readNamedArguments(new Type[] {Drawing.class},
+        new String[] {"d"}, json("{\"d\": {\"shape\": {\"@class\": \""
+            + Square.class.getName() + "\", \"size\": 1}}}")))
+        .isInstanceOf(SerializationException.class)
+        .hasMessageContaining("rejected");
   }
 
   @Test

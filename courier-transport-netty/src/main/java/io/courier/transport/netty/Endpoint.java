@@ -4,6 +4,7 @@ import io.courier.ErrorReason;
 import io.courier.RpcException;
 import io.courier.cluster.Candidate;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.unix.DomainSocketAddress;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -23,6 +24,8 @@ public final class Endpoint implements Candidate {
   private final NettyClient client;
   final String host;
   final int port;
+  /** The socket file of a Unix domain socket endpoint; null for TCP. */
+  final String socketPath;
   private final String display;
   private final Slot[] slots;
   /** The connection for large requests, made on first use; null until then. */
@@ -39,10 +42,21 @@ public final class Endpoint implements Candidate {
   private int ejections; // guarded by this
 
   Endpoint(NettyClient client, String host, int port, int connections) {
+    this(client, host, port, null, connections);
+  }
+
+  /** An endpoint on the Unix domain socket at {@code socketPath}. */
+  Endpoint(NettyClient client, String socketPath, int connections) {
+    this(client, socketPath, -1, socketPath, connections);
+  }
+
+  private Endpoint(NettyClient client, String host, int port, String socketPath,
+      int connections) {
     this.client = client;
     this.host = host;
     this.port = port;
-    this.display = host + ":" + port;
+    this.socketPath = socketPath;
+    this.display = socketPath != null ? NettyClient.UNIX_SCHEME + socketPath : host + ":" + port;
     this.slots = new Slot[connections];
     for (int i = 0; i < connections; i++) {
       slots[i] = new Slot();
@@ -280,7 +294,9 @@ public final class Endpoint implements Candidate {
       connecting = cf;
       ChannelFuture f;
       try {
-        f = client.bootstrap(Endpoint.this).connect(host, port);
+        f = socketPath != null
+            ? client.bootstrap(Endpoint.this).connect(new DomainSocketAddress(socketPath))
+            : client.bootstrap(Endpoint.this).connect(host, port);
       } catch (RuntimeException e) {
         connecting = null;
         cf.completeExceptionally(new RpcException(ErrorReason.CONNECT_FAILED,

@@ -27,10 +27,10 @@ import io.courier.spi.SerializerProvider;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.timeout.IdleStateHandler;
 import java.io.InputStream;
 import java.lang.reflect.InvocationHandler;
@@ -57,6 +57,8 @@ import java.util.concurrent.TimeUnit;
 public final class NettyClient implements AutoCloseable {
 
   private static final Object[] NO_ARGS = new Object[0];
+  /** The address prefix of a Unix domain socket: {@code unix:///path/to.sock}. */
+  static final String UNIX_SCHEME = "unix://";
   private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(NettyClient.class);
 
   private final ClientConfig config;
@@ -106,15 +108,19 @@ public final class NettyClient implements AutoCloseable {
   }
 
   Bootstrap bootstrap(Endpoint endpoint) {
-    return new Bootstrap()
-        .group(group)
-        .channel(Transports.clientChannel())
-        .option(ChannelOption.TCP_NODELAY, true)
-        .option(ChannelOption.SO_KEEPALIVE, true)
+    Bootstrap b = new Bootstrap().group(group);
+    if (endpoint.socketPath != null) {
+      b.channel(Transports.clientDomainChannel());
+    } else {
+      b.channel(Transports.clientChannel())
+          .option(ChannelOption.TCP_NODELAY, true)
+          .option(ChannelOption.SO_KEEPALIVE, true);
+    }
+    return b
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) config.connectTimeoutMillis())
-        .handler(new ChannelInitializer<SocketChannel>() {
+        .handler(new ChannelInitializer<Channel>() {
           @Override
-          protected void initChannel(SocketChannel ch) {
+          protected void initChannel(Channel ch) {
             ch.pipeline().addLast("frames", new FrameDecoder(limits, 0));
             long hb = config.heartbeatMillis();
             if (hb > 0) {
@@ -128,9 +134,18 @@ public final class NettyClient implements AutoCloseable {
         });
   }
 
-  /** The endpoint for {@code host:port}. */
+  /** The endpoint for {@code host:port}, or {@code unix:///path} for a Unix domain socket. */
   public Endpoint endpoint(String hostPort) {
     return endpoints.computeIfAbsent(hostPort, hp -> {
+      if (hp.startsWith(UNIX_SCHEME)) {
+        String path = hp.substring(UNIX_SCHEME.length());
+        if (!path.startsWith("/") || path.length() == 1) {
+          throw new IllegalArgumentException("address: " + hp
+              + " (expected: unix:///absolute/path/to.sock)");
+        }
+        Transports.requireDomainSockets();
+        return new Endpoint(this, path, config.connectionsPerEndpoint());
+      }
       int colon = hp.lastIndexOf(':');
       if (colon <= 0 || colon == hp.length() - 1) {
         throw new IllegalArgumentException("address: " + hp + " (expected: host:port)");
@@ -264,6 +279,11 @@ public final class NettyClient implements AutoCloseable {
   @SuppressWarnings("unchecked")
   public <T> T stub(Class<T> type, Object cluster, PolicyTable policies) {
     return (T) stubs.computeIfAbsent(type, t -> newStub(t, (Cluster) cluster, policies));
+  }
+
+  /** A new stub of {@code type} calling {@code cluster}, not cached (one per cluster). */
+  public <T> T uncachedStub(Class<T> type, Object cluster, PolicyTable policies) {
+    return type.cast(newStub(type, (Cluster) cluster, policies));
   }
 
   private Object newStub(Class<?> type, Cluster endpoint, PolicyTable policies) {
@@ -871,7 +891,8 @@ public final class NettyClient implements AutoCloseable {
       }
     }
     String description = info.description();
-    if (info.reason() == ErrorReason.UNKNOWN_METHOD) {
+    if (info.reason() == ErrorReason.UNKNOWN_METHOD && description != null
+        && description.startsWith("no method with call ID")) {
       description = m.displayName + " [call ID " + CallIds.toHex(m.descriptor.callId())
           + ", " + m.descriptor.signature() + "] is not served by " + e + ": " + description;
     }

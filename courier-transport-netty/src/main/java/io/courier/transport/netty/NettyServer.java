@@ -12,7 +12,7 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
-import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.unix.DomainSocketAddress;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
@@ -36,6 +36,10 @@ public final class NettyServer {
   private Channel serverChannel;
   private volatile int port = -1;
   private boolean terminated;
+  private int requestedHttpPort = -1;
+  private java.nio.file.Path unixSocket;
+  private Channel httpChannel;
+  private volatile int httpPort = -1;
 
   public NettyServer(String host, int port, int ioThreads, DispatchTable table, ServerConfig config,
       String serviceNames) {
@@ -49,19 +53,26 @@ public final class NettyServer {
     if (serverChannel != null) {
       throw new IllegalStateException("server already started on port " + port);
     }
+    if (unixSocket != null) {
+      Transports.requireDomainSockets();
+    }
     boss = Transports.newGroup(1, "courier-accept");
     workers = Transports.newGroup(ioThreads, "courier-server-io");
     ServerConfig c = dispatcher.config;
     ServerBootstrap b = new ServerBootstrap()
         .group(boss, workers)
-        .channel(Transports.serverChannel())
-        .option(ChannelOption.SO_BACKLOG, 1024)
-        .option(ChannelOption.SO_REUSEADDR, true)
-        .childOption(ChannelOption.TCP_NODELAY, true)
-        .childOption(ChannelOption.SO_KEEPALIVE, true)
-        .childHandler(new ChannelInitializer<SocketChannel>() {
+        .option(ChannelOption.SO_BACKLOG, 1024);
+    if (unixSocket != null) {
+      b.channel(Transports.serverDomainChannel());
+    } else {
+      b.channel(Transports.serverChannel())
+          .option(ChannelOption.SO_REUSEADDR, true)
+          .childOption(ChannelOption.TCP_NODELAY, true)
+          .childOption(ChannelOption.SO_KEEPALIVE, true);
+    }
+    b.childHandler(new ChannelInitializer<Channel>() {
           @Override
-          protected void initChannel(SocketChannel ch) {
+          protected void initChannel(Channel ch) {
             dispatcher.connectionsAccepted.increment();
             if (channels.size() >= c.maxConnections()) {
               dispatcher.rejectedConnections.increment();
@@ -84,17 +95,53 @@ public final class NettyServer {
           }
         });
     try {
-      serverChannel = b.bind(host, requestedPort).syncUninterruptibly().channel();
+      if (unixSocket != null) {
+        UnixSockets.clearStale(unixSocket);
+        serverChannel = b.bind(new DomainSocketAddress(unixSocket.toString()))
+            .syncUninterruptibly().channel();
+      } else {
+        serverChannel = b.bind(host, requestedPort).syncUninterruptibly().channel();
+      }
     } catch (RuntimeException e) {
       boss.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
       workers.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
-      throw new IllegalStateException("cannot bind " + host + ":" + requestedPort + ": " + e, e);
+      throw new IllegalStateException("cannot bind " + (unixSocket != null
+          ? "unix://" + unixSocket : host + ":" + requestedPort) + ": " + e, e);
     }
-    port = ((InetSocketAddress) serverChannel.localAddress()).getPort();
+    if (unixSocket == null) {
+      port = ((InetSocketAddress) serverChannel.localAddress()).getPort();
+    }
+    if (requestedHttpPort >= 0) {
+      try {
+        httpChannel = HttpPort.bind(boss, workers, host, requestedHttpPort, dispatcher, channels);
+      } catch (RuntimeException e) {
+        serverChannel.close().syncUninterruptibly();
+        boss.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
+        workers.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
+        throw new IllegalStateException("cannot bind the HTTP port " + host + ":"
+            + requestedHttpPort + ": " + e, e);
+      }
+      httpPort = ((InetSocketAddress) httpChannel.localAddress()).getPort();
+    }
   }
 
   public int port() {
     return port;
+  }
+
+  /** Serves the Courier protocol on this Unix domain socket instead of TCP; call before start. */
+  public synchronized void unixSocket(java.nio.file.Path path) {
+    this.unixSocket = path;
+  }
+
+  /** Also serves HTTP/JSON on a port of its own (0: any free port); call before start. */
+  public synchronized void httpPort(int port) {
+    this.requestedHttpPort = port;
+  }
+
+  /** The HTTP/JSON port bound, or -1 when there is none. */
+  public int httpPort() {
+    return httpPort;
   }
 
   public int inFlight() {
@@ -109,6 +156,12 @@ public final class NettyServer {
     dispatcher.draining = true;
     if (serverChannel != null) {
       serverChannel.close().syncUninterruptibly();
+      if (unixSocket != null) {
+        UnixSockets.remove(unixSocket);
+      }
+    }
+    if (httpChannel != null) {
+      httpChannel.close().syncUninterruptibly();
     }
     for (Channel ch : channels) {
       ServerConnectionHandler h = ch.pipeline().get(ServerConnectionHandler.class);

@@ -14,6 +14,8 @@ final class ServerDispatcher {
   final DispatchTable table;
   final ServerConfig config;
   final String serviceNames;
+  /** The methods by service and method name, for calls that name them (HTTP/JSON, generic). */
+  final ServiceIndex index;
   final AtomicInteger inFlight = new AtomicInteger();
   final LongAdder protocolErrors = new LongAdder();
   final LongAdder unsolicitedFrames = new LongAdder();
@@ -29,6 +31,7 @@ final class ServerDispatcher {
     this.table = table;
     this.config = config;
     this.serviceNames = serviceNames;
+    this.index = new ServiceIndex(table.methods());
   }
 
   ServerMethod lookup(int callId) {

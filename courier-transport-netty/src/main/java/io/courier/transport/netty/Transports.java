@@ -1,10 +1,13 @@
 package io.courier.transport.netty;
 
+import io.netty.channel.Channel;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollDomainSocketChannel;
 import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerDomainSocketChannel;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
@@ -39,5 +42,29 @@ public final class Transports {
 
   static Class<? extends SocketChannel> clientChannel() {
     return EPOLL ? EpollSocketChannel.class : NioSocketChannel.class;
+  }
+
+  /**
+   * Fails unless Unix domain sockets can be used: they need the native epoll transport.
+   *
+   * @throws UnsupportedOperationException saying why they cannot
+   */
+  public static void requireDomainSockets() {
+    if (!EPOLL) {
+      throw new UnsupportedOperationException("Unix domain sockets need Netty's native epoll"
+          + " transport (Linux), which is not in use here: " + (Epoll.isAvailable()
+              ? "disabled by -Dcourier.transport.nio=true"
+              : String.valueOf(Epoll.unavailabilityCause())));
+    }
+  }
+
+  static Class<? extends ServerChannel> serverDomainChannel() {
+    requireDomainSockets();
+    return EpollServerDomainSocketChannel.class;
+  }
+
+  static Class<? extends Channel> clientDomainChannel() {
+    requireDomainSockets();
+    return EpollDomainSocketChannel.class;
   }
 }
