@@ -11,12 +11,13 @@ import org.HdrHistogram.Histogram;
  * the same client to the same server (a server JVM of its own, on loopback), started at a steady
  * rate (each is started on time, or as soon as the one before it ends).
  *
- * <pre>java -cp benchmarks/courier/target/bench-courier.jar io.courier.bench.courier.HeadOfLine
+ * <pre>java -Xms1g -Xmx1g -cp benchmarks/courier/target/bench-courier.jar \
+ *     io.courier.bench.courier.HeadOfLine
  *     [seconds per phase, default 10] [8 MiB calls per second, default 20]
  *     [bulk lane threshold in bytes, default Courier's; 0 turns the lane off]</pre>
  *
  * <p>The server JVM's flags come from {@code -Dbench.serverJvm="..."} (default
- * {@code -Xms1g -Xmx1g}).
+ * {@code -Xms1g -Xmx1g}); give the client JVM the same heap.
  */
 public final class HeadOfLine {
 
