@@ -452,7 +452,11 @@ abstract class StreamCall implements CallStreamObserver<Object> {
         if (tellPeer) {
           ByteBuf c = cancelFrame(why);
           if (c != null) {
-            enqueue(c, null);
+            try {
+              enqueue(c, null);
+            } catch (RuntimeException e) {
+              c.release(); // the event loop is shutting down: the connection goes with it
+            }
           }
         }
         onClosed(false);

@@ -2,11 +2,23 @@ package io.courier.transport.netty;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.courier.ErrorReason;
+import io.courier.RpcException;
+import io.courier.client.CourierClient;
 import io.courier.core.CallIds;
+import io.courier.internal.protocol.FrameCodec;
 import io.courier.internal.protocol.Frame;
 import io.courier.server.CourierServer;
 import io.courier.stream.StreamObserver;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.UnpooledByteBufAllocator;
+import java.io.DataInputStream;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -159,6 +171,46 @@ class StreamWireTest {
       assertThat(first.status()).isZero();
       c.send(end(9)); // reaches a stream that has ended: dropped
       assertServes(c, 10);
+    }
+  }
+
+  /**
+   * A server that predates streams refuses the new flag bits as version 1 always did: a GOAWAY
+   * error on the frame's request id, then close. The client stream must fail with it at once.
+   */
+  @Test
+  void aServerThatPredatesStreamsGivesAClearError() throws Exception {
+    try (ServerSocket old = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      Thread fake = new Thread(() -> {
+        try (Socket s = old.accept()) {
+          DataInputStream in = new DataInputStream(s.getInputStream());
+          byte[] header = new byte[Frame.HEADER_LENGTH];
+          in.readFully(header);
+          int flags = header[Frame.OFF_FLAGS] & 0xFF;
+          int id = ByteBuffer.wrap(header).getInt(Frame.OFF_REQUEST_ID);
+          ByteBuf goAway = FrameCodec.error(UnpooledByteBufAllocator.DEFAULT, Frame.FLAG_GOAWAY,
+              id, ErrorReason.PROTOCOL_ERROR, "reserved flag bits set: 0x"
+                  + Integer.toHexString(flags));
+          byte[] bytes = ByteBufUtil.getBytes(goAway);
+          goAway.release();
+          s.getOutputStream().write(bytes);
+          s.getOutputStream().flush();
+          s.getInputStream().read(); // until the client closes
+        } catch (IOException ignored) {
+          // the client went away
+        }
+      });
+      fake.start();
+      try (CourierClient c = CourierClient.builder()
+          .address("127.0.0.1:" + old.getLocalPort()).build()) {
+        StreamingTest.Recorder<String> r = new StreamingTest.Recorder<>();
+        c.stub(StreamService.class).echo(r);
+        RpcException e = r.awaitError();
+        assertThat(e.reason()).isEqualTo(ErrorReason.PROTOCOL_ERROR);
+        assertThat(e.getMessage()).contains("reserved flag bits set: 0x60")
+            .contains("predates streaming");
+      }
+      fake.join(5_000);
     }
   }
 

@@ -357,6 +357,28 @@ class StreamingTest {
     assertThat(impl.cancelled("client-gone").await(10, TimeUnit.SECONDS)).isTrue();
   }
 
+  @Test
+  void openStreamsCountAgainstTheConnectionsCallLimit() throws Exception {
+    StreamService.Impl own = new StreamService.Impl();
+    try (CourierServer s = CourierServer.builder().host("127.0.0.1").port(0)
+            .maxConcurrentCallsPerConnection(2).service(StreamService.class, own).build().start();
+        CourierClient c = CourierClient.builder().address("127.0.0.1:" + s.port())
+            .timeout(Duration.ofSeconds(20)).build()) {
+      StreamService k = c.stub(StreamService.class);
+      Recorder<String> first = new Recorder<>();
+      Recorder<String> second = new Recorder<>();
+      k.hold("limit-1", first);
+      k.hold("limit-2", second);
+      awaitValues(first, 1);
+      awaitValues(second, 1);
+      Recorder<String> third = new Recorder<>();
+      k.hold("limit-3", third);
+      RpcException e = third.awaitError();
+      assertThat(e.reason()).isEqualTo(ErrorReason.OVERLOADED);
+      assertThat(e.status().code()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+    }
+  }
+
   private static void awaitValues(Recorder<?> r, int n) throws InterruptedException {
     long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
     while (r.values.size() < n && r.done.getCount() > 0 && System.nanoTime() < end) {
