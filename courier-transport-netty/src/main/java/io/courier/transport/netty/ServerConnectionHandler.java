@@ -266,7 +266,8 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
       return false;
     }
     if (inFlight.size() + streams.size() >= dispatcher.config.maxConcurrentCallsPerConnection()) {
-      reject(oneWay, stream, id, ErrorReason.OVERLOADED, "too many calls in flight on this connection"
+      reject(oneWay, stream, id, ErrorReason.OVERLOADED,
+          "too many calls in flight on this connection"
           + " (limit " + dispatcher.config.maxConcurrentCallsPerConnection() + ")");
       return false;
     }
@@ -284,13 +285,15 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
     }
     Serializer s = m.serializer(f.serializerId);
     if (s == null) {
-      reject(oneWay, stream, id, ErrorReason.SERIALIZER_UNSUPPORTED, "serializer id " + f.serializerId
+      reject(oneWay, stream, id, ErrorReason.SERIALIZER_UNSUPPORTED,
+          "serializer id " + f.serializerId
           + " is not enabled for " + m.descriptor().serviceName() + " (enabled: "
           + m.enabledSerializers() + ")");
       return false;
     }
     if (f.compressorId != 0 && Compressors.byId(f.compressorId) == null) {
-      reject(oneWay, stream, id, ErrorReason.COMPRESSOR_UNSUPPORTED, "compressor id " + f.compressorId
+      reject(oneWay, stream, id, ErrorReason.COMPRESSOR_UNSUPPORTED,
+          "compressor id " + f.compressorId
           + " is not available on this server (available: " + Compressors.names() + ")");
       return false;
     }
