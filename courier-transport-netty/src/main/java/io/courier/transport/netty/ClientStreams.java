@@ -23,8 +23,9 @@ final class ClientStreams {
     this.connection = connection;
   }
 
+  /** Whether a stream has this id; cheap when no stream is open (the unary call path). */
   boolean contains(int requestId) {
-    return open.containsKey(requestId);
+    return !open.isEmpty() && open.containsKey(requestId);
   }
 
   boolean isEmpty() {

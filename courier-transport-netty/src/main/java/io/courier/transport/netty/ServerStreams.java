@@ -30,8 +30,9 @@ final class ServerStreams {
     this.dispatcher = dispatcher;
   }
 
+  /** Whether a stream has this id; cheap when no stream is open (the unary call path). */
   boolean contains(int requestId) {
-    return open.containsKey(requestId);
+    return !open.isEmpty() && open.containsKey(requestId);
   }
 
   int size() {
