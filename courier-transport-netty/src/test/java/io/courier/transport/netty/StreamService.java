@@ -1,5 +1,7 @@
 package io.courier.transport.netty;
 
+import io.courier.RpcException;
+import io.courier.Status;
 import io.courier.annotation.ServiceName;
 import io.courier.annotation.Timeout;
 import io.courier.stream.CallStreamObserver;
@@ -45,6 +47,9 @@ interface StreamService {
 
   /** Sends "a" and "b", then throws {@code IllegalStateException(message)}. */
   void fail(String message, StreamObserver<String> out);
+
+  /** Sends "x", then ends the call with {@code NOT_FOUND} through {@code onError}. */
+  void notFound(String what, StreamObserver<String> out);
 
   /** Sends "started"; the test ends the stream through {@link Impl#open}. */
   void finishLater(String key, StreamObserver<String> out);
@@ -207,6 +212,13 @@ interface StreamService {
       out.onNext("a");
       out.onNext("b");
       throw new IllegalStateException(message);
+    }
+
+    @Override
+    public void notFound(String what, StreamObserver<String> out) {
+      out.onNext("x");
+      out.onError(new RpcException(Status.Code.NOT_FOUND.toStatus()
+          .withDescription("no such thing: " + what)));
     }
 
     @Override

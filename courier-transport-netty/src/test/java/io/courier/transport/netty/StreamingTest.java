@@ -290,6 +290,16 @@ class StreamingTest {
     assertThat(e.getMessage()).contains("broken producer");
   }
 
+  @Test
+  void onErrorOnTheResponseStreamBecomesTheStatus() throws Exception {
+    Recorder<String> r = new Recorder<>();
+    stub.notFound("unicorn", r);
+    RpcException e = r.awaitError();
+    assertThat(r.values).containsExactly("x");
+    assertThat(e.status().code()).isEqualTo(Status.Code.NOT_FOUND);
+    assertThat(e.getMessage()).contains("no such thing: unicorn");
+  }
+
   /** A streaming method this server does not have. */
   @ServiceName("test.Streams")
   interface Unserved {
