@@ -131,8 +131,8 @@ interface StreamService {
         if (!done[0] && produced.get() == n) {
           done[0] = true;
           call.onCompleted();
-        } else if (!done[0]) {
-          producerStalled.countDown();
+        } else if (!done[0] && produced.get() > 0) {
+          producerStalled.countDown(); // stopped for want of room, after the first grant
         }
       };
       call.setOnReadyHandler(pump);
