@@ -243,7 +243,7 @@ final class ClientConnectionHandler extends ChannelInboundHandlerAdapter {
       onGoAway(f);
       return;
     }
-    if (f.has(Frame.FLAG_STREAM)) {
+    if ((f.flags & (Frame.FLAG_STREAM | Frame.FLAG_OPEN_STREAM)) != 0) {
       streams.onFrame(f);
       return;
     }

@@ -40,9 +40,12 @@ final class ClientStreams {
     open.remove(requestId, s);
   }
 
-  /** Handles a frame with {@link Frame#FLAG_STREAM}; takes ownership of it. Event loop. */
+  /**
+   * Handles a frame with {@link Frame#FLAG_STREAM} or {@link Frame#FLAG_OPEN_STREAM}; takes
+   * ownership of it. Event loop.
+   */
   void onFrame(InboundFrame f) {
-    ClientStream s = f.isResponse() ? open.get(f.requestId) : null;
+    ClientStream s = f.isResponse() && f.has(Frame.FLAG_STREAM) ? open.get(f.requestId) : null;
     if (s == null) {
       connection.unsolicitedAnswers.increment(); // a server never opens streams; or a late frame
       f.release();

@@ -189,7 +189,7 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
         }
         return;
       }
-      if (f.has(Frame.FLAG_STREAM)) {
+      if ((f.flags & (Frame.FLAG_STREAM | Frame.FLAG_OPEN_STREAM)) != 0) {
         owned = !streams.onFrame(f);
         return;
       }

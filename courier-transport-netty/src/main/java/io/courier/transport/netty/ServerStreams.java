@@ -40,11 +40,16 @@ final class ServerStreams {
   }
 
   /**
-   * Handles a frame with {@link Frame#FLAG_STREAM}; returns true when the frame was handed on
+   * Handles a frame with {@link Frame#FLAG_STREAM} or {@link Frame#FLAG_OPEN_STREAM}; returns true when the frame was handed on
    * (the caller must not release it). Event loop.
    */
   boolean onFrame(InboundFrame f) {
     int id = f.requestId;
+    if (!f.has(Frame.FLAG_STREAM)) {
+      connection.rejectStream(id, ErrorReason.PROTOCOL_ERROR,
+          "OPEN_STREAM (0x40) without STREAM (0x20)");
+      return false;
+    }
     if (f.has(Frame.FLAG_OPEN_STREAM)) {
       if ((f.flags & (NOT_ON_STREAMS | Frame.FLAG_CANCEL)) != 0) {
         connection.rejectStream(id, ErrorReason.PROTOCOL_ERROR, "flags 0x"

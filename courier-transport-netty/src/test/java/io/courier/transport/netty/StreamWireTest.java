@@ -221,6 +221,9 @@ class StreamWireTest {
       c.send(RawFrames.frame(Frame.VERSION, Frame.FLAG_STREAM | Frame.FLAG_OPEN_STREAM
           | Frame.FLAG_ONE_WAY, 3, 0, 0, 0, 1, ECHO, 0, new byte[0], new byte[0], 0));
       assertStreamError(c.read(), end, 1, 13, "PROTOCOL_ERROR", "cannot open a stream");
+      c.send(RawFrames.frame(Frame.VERSION, Frame.FLAG_OPEN_STREAM, 3, 0, 0, 0, 11, ECHO, 0,
+          new byte[0], new byte[0], 0));
+      assertStreamError(c.read(), end, 11, 13, "PROTOCOL_ERROR", "without STREAM");
       c.send(open(2, PING, "[1]"));
       assertStreamError(c.read(), end, 2, 12, "UNKNOWN_METHOD", "is not a streaming method");
       c.send(open(3, 0x12345678, ""));
