@@ -63,6 +63,8 @@ interface StreamService {
     final AtomicInteger sinkReceived = new AtomicInteger();
     final CountDownLatch sinkOpened = new CountDownLatch(1);
     volatile CallStreamObserver<Integer> sink;
+    final java.util.Set<String> sumThreads = ConcurrentHashMap.newKeySet();
+    volatile boolean sumOverlapped;
 
     CountDownLatch cancelled(String tag) {
       return cancels.computeIfAbsent(tag, t -> new CountDownLatch(1));
@@ -83,12 +85,19 @@ interface StreamService {
 
     @Override
     public StreamObserver<Integer> sum(StreamObserver<Integer> out) {
+      sumThreads.add(Thread.currentThread().getName());
+      AtomicInteger inside = new AtomicInteger();
       return new StreamObserver<>() {
         int total;
 
         @Override
         public void onNext(Integer value) {
+          if (inside.incrementAndGet() != 1) {
+            sumOverlapped = true;
+          }
+          sumThreads.add(Thread.currentThread().getName());
           total += value;
+          inside.decrementAndGet();
         }
 
         @Override

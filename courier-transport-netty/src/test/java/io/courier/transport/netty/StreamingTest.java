@@ -121,6 +121,9 @@ class StreamingTest {
     }
     requests.onCompleted();
     assertThat(r.awaitCompleted()).containsExactly(500500);
+    // the method and its request observer ran on the service executor, one callback at a time
+    assertThat(impl.sumThreads).isNotEmpty().allMatch(t -> t.startsWith("courier-server"));
+    assertThat(impl.sumOverlapped).isFalse();
   }
 
   @Test
