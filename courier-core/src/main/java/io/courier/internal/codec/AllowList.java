@@ -40,6 +40,9 @@ public final class AllowList {
           work.add(t);
         }
         work.add(m.resultType());
+        if (m.requestType() != null) {
+          work.add(m.requestType()); // a bidirectional method's request messages
+        }
       }
     }
     work.addAll(extra);

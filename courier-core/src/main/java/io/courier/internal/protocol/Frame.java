@@ -12,6 +12,7 @@ package io.courier.internal.protocol;
  *  +------+------+------+------+------+------+------+--------------+--------------+--------------+------+--------------+----------+------+
  *  request:  word A = call ID, word B = timeout in milliseconds (0 = none)
  *  response: word A = server queued microseconds, word B = server executing microseconds
+ *  stream:   opening frame as a request; other stream frames: word A = stream frame type
  * </pre>
  */
 public final class Frame {
@@ -38,8 +39,31 @@ public final class Frame {
    * error, and the body holds an error body explaining it; the sender then closes.
    */
   public static final int FLAG_GOAWAY = 0x10;
+  /**
+   * The frame belongs to a streaming call. Word A holds the stream frame type
+   * ({@link #STREAM_MESSAGE}, {@link #STREAM_WINDOW}, {@link #STREAM_END}), except on the frame
+   * that opens the stream ({@link #FLAG_OPEN_STREAM}) and on CANCEL.
+   */
+  public static final int FLAG_STREAM = 0x20;
+  /**
+   * With {@link #FLAG_STREAM}, a request that opens a stream: word A is the call ID, word B the
+   * timeout, like a unary request.
+   */
+  public static final int FLAG_OPEN_STREAM = 0x40;
   /** Flags this version defines; a frame with any other bit set is a protocol error. */
-  public static final int KNOWN_FLAGS = 0x1F;
+  public static final int KNOWN_FLAGS = 0x7F;
+
+  /** Stream frame type: one message, serialized like a unary result. */
+  public static final int STREAM_MESSAGE = 1;
+  /** Stream frame type: the receiver grants word B more messages (1 to 2^31-1). */
+  public static final int STREAM_WINDOW = 2;
+  /**
+   * Stream frame type: the sender's last frame of its direction. From the client a half-close;
+   * from the server the call's final status (status byte, error body when not OK).
+   */
+  public static final int STREAM_END = 3;
+  /** Messages each receiver grants its peer when a stream starts. */
+  public static final int INITIAL_STREAM_WINDOW = 16;
 
   // Offsets into the fixed header.
   public static final int OFF_MAGIC = 0;

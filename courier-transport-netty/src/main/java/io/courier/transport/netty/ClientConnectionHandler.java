@@ -37,6 +37,7 @@ final class ClientConnectionHandler extends ChannelInboundHandlerAdapter {
   private final CallTable<ClientCall> pending = new CallTable<>();
   private final List<ClientCall> unflushed = new ArrayList<>();
   final LongAdder unsolicitedAnswers = new LongAdder();
+  final ClientStreams streams = new ClientStreams(this);
   private Channel channel;
   private Queue out;
   private int nextId = 1;
@@ -61,6 +62,23 @@ final class ClientConnectionHandler extends ChannelInboundHandlerAdapter {
 
   Channel channel() {
     return channel;
+  }
+
+  String endpointName() {
+    return endpoint.toString();
+  }
+
+  /** Queues a frame of a streaming call. Any thread. */
+  void write(WriteQueue.Command command) {
+    out.enqueue(command, command.bytes());
+  }
+
+  /** A stream ended: forget it, and close a drained connection. Any thread. */
+  void streamEnded(int requestId, ClientStream s) {
+    streams.remove(requestId, s);
+    if (goingAway && !channel.eventLoop().isShuttingDown()) {
+      channel.eventLoop().execute(this::closeIfDrained);
+    }
   }
 
   @Override
@@ -100,14 +118,15 @@ final class ClientConnectionHandler extends ChannelInboundHandlerAdapter {
     }
   }
 
-  private int allocateId() {
+  /** A request id no call or stream in flight uses. Event loop. */
+  int allocateId() {
     int id;
     do {
       id = nextId++;
       if (nextId == 0) {
         nextId = 1;
       }
-    } while (id == 0 || pending.containsKey(id));
+    } while (id == 0 || pending.containsKey(id) || streams.contains(id));
     return id;
   }
 
@@ -224,6 +243,10 @@ final class ClientConnectionHandler extends ChannelInboundHandlerAdapter {
       onGoAway(f);
       return;
     }
+    if ((f.flags & (Frame.FLAG_STREAM | Frame.FLAG_OPEN_STREAM)) != 0) {
+      streams.onFrame(f);
+      return;
+    }
     if (!f.isResponse()) {
       unsolicitedAnswers.increment(); // servers do not call clients on this protocol
       f.release();
@@ -256,6 +279,8 @@ final class ClientConnectionHandler extends ChannelInboundHandlerAdapter {
             c.timer.cancel(false);
           }
           c.fail(new RpcException(info.reason(), info.description()));
+        } else if (f.requestId != 0) {
+          streams.onConnectionError(f.requestId, info);
         }
         log.debug("connection error from {}: {}", endpoint, info.description());
         channel.close();
@@ -268,7 +293,7 @@ final class ClientConnectionHandler extends ChannelInboundHandlerAdapter {
   }
 
   private void closeIfDrained() {
-    if (goingAway && pending.isEmpty() && channel.isActive()) {
+    if (goingAway && pending.isEmpty() && streams.isEmpty() && channel.isActive()) {
       channel.close();
     }
   }
@@ -287,6 +312,8 @@ final class ClientConnectionHandler extends ChannelInboundHandlerAdapter {
       } else {
         sendControl(Frame.FLAG_HEARTBEAT, 0);
       }
+    } else if (evt instanceof FrameDecoder.FrameTooLarge t && streams.contains(t.requestId())) {
+      streams.tooLarge(t.requestId(), t.description());
     } else if (evt instanceof FrameDecoder.FrameTooLarge t) {
       ClientCall c = t.response() ? pending.remove(t.requestId()) : null;
       if (c != null) {
@@ -309,6 +336,7 @@ final class ClientConnectionHandler extends ChannelInboundHandlerAdapter {
   public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
     if (ctx.channel().isWritable()) {
       out.resume();
+      streams.onWritable();
     }
     super.channelWritabilityChanged(ctx);
   }
@@ -328,6 +356,7 @@ final class ClientConnectionHandler extends ChannelInboundHandlerAdapter {
       pending.clear();
     }
     unflushed.clear();
+    streams.onClosed(closeReason);
     out.drainOnClose();
     endpoint.onClosed(this);
     super.channelInactive(ctx);

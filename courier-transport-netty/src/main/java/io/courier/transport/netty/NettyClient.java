@@ -299,10 +299,6 @@ public final class NettyClient implements AutoCloseable {
         : Compressors.byName(config.compressor());
     Map<Method, ClientMethod> methods = new HashMap<>();
     for (MethodDescriptor md : sd.methods()) {
-      if (md.kind().isStreaming()) {
-        throw new UnsupportedOperationException(md.displayName() + " is a streaming method;"
-            + " streaming over the Courier protocol is not built yet");
-      }
       methods.put(md.method(), new ClientMethod(md, serializer, provider.id(), compressor,
           config.timeoutNanos(), policies.resolve(type, md)));
     }
@@ -340,6 +336,10 @@ public final class NettyClient implements AutoCloseable {
         }
       }
       Object[] a = args == null ? NO_ARGS : args;
+      if (m.descriptor.kind().isStreaming()) {
+        ClientStream s = ClientStream.start(NettyClient.this, m, endpoint, a);
+        return method.getReturnType() == void.class ? null : s;
+      }
       if (!m.plain) {
         return withPolicy(m, a, endpoint);
       }

@@ -67,6 +67,11 @@ public final class PolicyTable {
 
   /** Why {@code p} cannot serve {@code md}, or null when it can. */
   static String misfit(ClusterPolicy p, MethodDescriptor md) {
+    if (md.kind().isStreaming() && p.kind() != ClusterPolicy.Kind.FAILOVER
+        && p.kind() != ClusterPolicy.Kind.FAILFAST) {
+      return "a stream goes to one provider and is never retried or copied; use failover or"
+          + " failfast";
+    }
     if (p.copiesCalls() && !md.isIdempotent()) {
       return "it runs a call on several providers, so the method must be marked @Idempotent";
     }

@@ -42,6 +42,7 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
 
   private final ServerDispatcher dispatcher;
   private final CallTable<ServerCall> inFlight = new CallTable<>();
+  private final ServerStreams streams;
   private Channel channel;
   private Queue out;
   private boolean draining;
@@ -53,6 +54,16 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
 
   ServerConnectionHandler(ServerDispatcher dispatcher) {
     this.dispatcher = dispatcher;
+    this.streams = new ServerStreams(this, dispatcher);
+  }
+
+  Channel channel() {
+    return channel;
+  }
+
+  /** Queues a frame of a streaming call. Any thread. */
+  void write(WriteQueue.Command command) {
+    out.enqueue(command, command.bytes());
   }
 
   ServerConfig config() {
@@ -178,18 +189,16 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
         }
         return;
       }
+      if ((f.flags & (Frame.FLAG_STREAM | Frame.FLAG_OPEN_STREAM)) != 0) {
+        owned = !streams.onFrame(f);
+        return;
+      }
       if (f.has(Frame.FLAG_HEARTBEAT)) {
         onPing(f);
         return;
       }
       if (f.has(Frame.FLAG_CANCEL)) {
-        if (cancels.exceeded(f.arrivalNanos, dispatcher.config.maxCancelsPerSecond())) {
-          // request-and-cancel floods (the Rapid Reset pattern): stop the work, drop the peer
-          for (ServerCall c : inFlight.values()) {
-            c.cancelled = true;
-          }
-          goAwayAndClose(ErrorReason.PROTOCOL_ERROR, 0, "too many cancels: more than "
-              + dispatcher.config.maxCancelsPerSecond() + " in one second");
+        if (cancelFlood(f)) {
           return;
         }
         ServerCall c = inFlight.get(f.requestId);
@@ -209,6 +218,22 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
     }
   }
 
+  /**
+   * Counts a CANCEL; on a request-and-cancel flood (the Rapid Reset pattern) stops the work and
+   * closes the connection, and returns true.
+   */
+  boolean cancelFlood(InboundFrame f) {
+    if (!cancels.exceeded(f.arrivalNanos, dispatcher.config.maxCancelsPerSecond())) {
+      return false;
+    }
+    for (ServerCall c : inFlight.values()) {
+      c.cancelled = true;
+    }
+    goAwayAndClose(ErrorReason.PROTOCOL_ERROR, 0, "too many cancels: more than "
+        + dispatcher.config.maxCancelsPerSecond() + " in one second");
+    return true;
+  }
+
   private void onPing(InboundFrame f) {
     if (pings.exceeded(f.arrivalNanos, dispatcher.config.maxPingsPerSecond())) {
       goAwayAndClose(ErrorReason.PROTOCOL_ERROR, 0, "too many pings: more than "
@@ -219,48 +244,56 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
         f.requestId), Frame.HEADER_LENGTH);
   }
 
-  /** Returns true when the frame was handed to a call (which then owns it). */
-  private boolean onRequest(InboundFrame f) {
+  /**
+   * Admits a request or the opening frame of a stream. Returns true when the frame was handed to
+   * a call (which then owns it).
+   */
+  boolean onRequest(InboundFrame f) {
     int id = f.requestId;
     boolean oneWay = f.has(Frame.FLAG_ONE_WAY);
-    if (inFlight.containsKey(id)) {
+    int stream = f.flags & Frame.FLAG_STREAM;
+    if (inFlight.containsKey(id) || streams.contains(id)) {
       // The first call with this id is still running; answering this one on the same id would be
       // taken as the first call's answer. Drop it and count it.
       dispatcher.duplicateRequests.increment();
       return false;
     }
     if (draining || dispatcher.draining) {
-      reject(oneWay, id, ErrorReason.SHUTTING_DOWN, dispatcher.draining
+      reject(oneWay, stream, id, ErrorReason.SHUTTING_DOWN, dispatcher.draining
           ? "server is shutting down; retry on another provider or a new connection"
           : "connection reached its maximum age and takes no new calls; retry on a new"
               + " connection");
       return false;
     }
-    if (inFlight.size() >= dispatcher.config.maxConcurrentCallsPerConnection()) {
-      reject(oneWay, id, ErrorReason.OVERLOADED, "too many calls in flight on this connection"
+    if (inFlight.size() + streams.size() >= dispatcher.config.maxConcurrentCallsPerConnection()) {
+      reject(oneWay, stream, id, ErrorReason.OVERLOADED,
+          "too many calls in flight on this connection"
           + " (limit " + dispatcher.config.maxConcurrentCallsPerConnection() + ")");
       return false;
     }
     ServerMethod m = dispatcher.lookup(f.wordA);
     if (m == null) {
-      reject(oneWay, id, ErrorReason.UNKNOWN_METHOD, "no method with call ID "
+      reject(oneWay, stream, id, ErrorReason.UNKNOWN_METHOD, "no method with call ID "
           + CallIds.toHex(f.wordA) + " on this server (services: " + dispatcher.serviceNames + ")");
       return false;
     }
-    if (m.descriptor().kind().isStreaming()) {
-      reject(oneWay, id, ErrorReason.UNKNOWN_METHOD, m.displayName() + " is a streaming method;"
-          + " streaming over the Courier protocol is not built yet");
+    if (m.descriptor().kind().isStreaming() != (stream != 0)) {
+      reject(oneWay, stream, id, ErrorReason.UNKNOWN_METHOD, stream != 0
+          ? m.displayName() + " is not a streaming method; call it without opening a stream"
+          : m.displayName() + " is a streaming method; it must be opened as a stream");
       return false;
     }
     Serializer s = m.serializer(f.serializerId);
     if (s == null) {
-      reject(oneWay, id, ErrorReason.SERIALIZER_UNSUPPORTED, "serializer id " + f.serializerId
+      reject(oneWay, stream, id, ErrorReason.SERIALIZER_UNSUPPORTED,
+          "serializer id " + f.serializerId
           + " is not enabled for " + m.descriptor().serviceName() + " (enabled: "
           + m.enabledSerializers() + ")");
       return false;
     }
     if (f.compressorId != 0 && Compressors.byId(f.compressorId) == null) {
-      reject(oneWay, id, ErrorReason.COMPRESSOR_UNSUPPORTED, "compressor id " + f.compressorId
+      reject(oneWay, stream, id, ErrorReason.COMPRESSOR_UNSUPPORTED,
+          "compressor id " + f.compressorId
           + " is not available on this server (available: " + Compressors.names() + ")");
       return false;
     }
@@ -268,7 +301,7 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
       try {
         Metadata.read(f.metadata(), id);
       } catch (ProtocolException e) {
-        reject(oneWay, id, ErrorReason.PROTOCOL_ERROR, e.getMessage());
+        reject(oneWay, stream, id, ErrorReason.PROTOCOL_ERROR, e.getMessage());
         return false;
       }
     }
@@ -277,6 +310,10 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
     boolean clamped = max > 0 && (timeout == 0 || timeout > max);
     if (clamped) {
       timeout = max;
+    }
+    if (stream != 0) {
+      streams.start(m, s, f, timeout);
+      return true;
     }
     ServerCall call = new ServerCall(this, m, s, f, timeout, clamped);
     inFlight.put(id, call);
@@ -297,12 +334,26 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
   }
 
   private void reject(boolean oneWay, int id, ErrorReason reason, String description) {
+    reject(oneWay, 0, id, reason, description);
+  }
+
+  /** Refuses a stream before it opened: a stream END frame with the error status. */
+  void rejectStream(int id, ErrorReason reason, String description) {
+    reject(false, Frame.FLAG_STREAM, id, reason, description);
+  }
+
+  private void reject(boolean oneWay, int stream, int id, ErrorReason reason,
+      String description) {
     dispatcher.rejectedCalls.increment();
     if (oneWay) {
       log.debug("dropping one-way call {}: {}", id, description);
       return;
     }
-    ByteBuf buf = FrameCodec.error(channel.alloc(), Frame.FLAG_RESPONSE, id, reason, description);
+    ByteBuf buf = FrameCodec.error(channel.alloc(), Frame.FLAG_RESPONSE | stream, id, reason,
+        description);
+    if (stream != 0) {
+      buf.setInt(Frame.OFF_WORD_A, Frame.STREAM_END);
+    }
     out.enqueue(buf, buf.readableBytes());
   }
 
@@ -332,7 +383,9 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
     if (evt instanceof FrameDecoder.ProtocolViolation v) {
       goAwayAndClose(v.cause().reason(), v.cause().requestId(), v.cause().getMessage());
     } else if (evt instanceof FrameDecoder.FrameTooLarge t) {
-      if (!t.response() && t.requestId() != 0) {
+      if (streams.contains(t.requestId())) {
+        streams.tooLarge(t.requestId(), t.description());
+      } else if (!t.response() && t.requestId() != 0) {
         reject(false, t.requestId(), ErrorReason.PAYLOAD_TOO_LARGE, t.description());
       }
     } else if (evt instanceof FrameDecoder.FrameTimeout t) {
@@ -354,6 +407,7 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
     ctx.channel().config().setAutoRead(writable);
     if (writable) {
       out.resume();
+      streams.onWritable();
     }
     super.channelWritabilityChanged(ctx);
   }
@@ -369,6 +423,7 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
     for (ServerCall c : inFlight.values()) {
       c.cancelled = true; // nobody can receive the answer
     }
+    streams.onClosed();
     out.drainOnClose();
     super.channelInactive(ctx);
   }

@@ -23,6 +23,21 @@ abstract class WriteQueue implements Runnable {
   private final AtomicBoolean scheduled = new AtomicBoolean();
   private final AtomicLong pendingBytes = new AtomicLong();
 
+  /**
+   * A command that writes itself, queued by code other than the queue's owner (the frames of
+   * streaming calls). Runs on the event loop, in queue order.
+   */
+  interface Command {
+    /** Writes (without flushing); returns whether anything was written. */
+    boolean run(WriteQueue queue);
+
+    /** Bytes counted as pending while queued. */
+    int bytes();
+
+    /** Releases what the command holds; it will never run. */
+    void discard();
+  }
+
   WriteQueue(Channel channel) {
     this.channel = channel;
   }
@@ -68,6 +83,11 @@ abstract class WriteQueue implements Runnable {
         if (cmd == null) {
           break;
         }
+        if (cmd instanceof Command c) {
+          pendingBytes.addAndGet(-c.bytes());
+          wrote |= c.run(this);
+          continue;
+        }
         pendingBytes.addAndGet(-bytesOf(cmd));
         wrote |= process(cmd);
       }
@@ -87,6 +107,11 @@ abstract class WriteQueue implements Runnable {
   final void drainOnClose() {
     Object cmd;
     while ((cmd = queue.poll()) != null) {
+      if (cmd instanceof Command c) {
+        pendingBytes.addAndGet(-c.bytes());
+        c.discard();
+        continue;
+      }
       pendingBytes.addAndGet(-bytesOf(cmd));
       discard(cmd);
     }

@@ -204,7 +204,7 @@ class WireAbuseTest {
   @Test
   void row09_reservedFlagBitsAndReservedByteCloseTheConnection() throws IOException {
     for (byte[] bad : List.of(
-        RawFrames.frame(1, 0x40, 3, 0, 0, 0, 1, ADD, 0, new byte[0], new byte[0], 0),
+        RawFrames.frame(1, 0x80, 3, 0, 0, 0, 1, ADD, 0, new byte[0], new byte[0], 0),
         RawFrames.frame(1, 0, 3, 0, 0, 7, 1, ADD, 0, new byte[0], new byte[0], 0))) {
       try (RawFrames c = connect()) {
         c.send(bad);
