@@ -42,6 +42,7 @@ public final class Runner {
     CONTENDERS.put("courier-direct", "courier");
     CONTENDERS.put("grpc", "grpc");
     CONTENDERS.put("grpc-direct", "grpc");
+    CONTENDERS.put("courier-grpc", "grpc");
     CONTENDERS.put("dubbo", "dubbo");
   }
 
@@ -165,8 +166,9 @@ public final class Runner {
       }
       for (Scenario s : scenarios) {
         for (String c : order) {
-          if (contenderOf(c).equals("netty") && !s.call.equals("echo")) {
-            continue; // raw Netty only echoes bytes
+          if ((contenderOf(c).equals("netty") || contenderOf(c).equals("courier-grpc"))
+              && !s.call.equals("echo")) {
+            continue; // raw Netty only echoes bytes; courier-grpc has no small-object message
           }
           Run r = runOnce(c, s);
           System.out.printf(Locale.ROOT, "round %d  %-12s %-26s %10.0f calls/s  p50 %7.1f µs"

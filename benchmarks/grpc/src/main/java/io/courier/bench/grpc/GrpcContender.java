@@ -37,7 +37,7 @@ abstract class GrpcContender implements Contender {
   abstract void configure(NettyChannelBuilder channel);
 
   @Override
-  public final Server serve(int port) throws IOException {
+  public Server serve(int port) throws IOException {
     NettyServerBuilder builder = NettyServerBuilder
         .forAddress(new InetSocketAddress(InetAddress.getLoopbackAddress(), port))
         .addService(BenchService.definition());
