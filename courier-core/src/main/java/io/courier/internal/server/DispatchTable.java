@@ -46,6 +46,17 @@ public final class DispatchTable {
     return h ^ (h >>> 16);
   }
 
+  /** Every method in the table, in no particular order. */
+  public java.util.List<ServerMethod> methods() {
+    java.util.List<ServerMethod> list = new java.util.ArrayList<>();
+    for (ServerMethod m : values) {
+      if (m != null) {
+        list.add(m);
+      }
+    }
+    return list;
+  }
+
   /** The method with the call ID, or null. */
   public ServerMethod get(int callId) {
     int i = mix(callId) & mask;

@@ -1,0 +1,58 @@
+package io.courier.transport.netty;
+
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import java.io.IOException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The connection-level end of a gRPC connection: drains it on shutdown (GOAWAY, then close once
+ * the streams in flight are done) and logs failures. Not sharable; event loop only.
+ */
+final class GrpcConnectionHandler extends ChannelInboundHandlerAdapter {
+
+  private static final Logger log = LoggerFactory.getLogger(GrpcConnectionHandler.class);
+
+  private final ServerDispatcher dispatcher;
+  private ChannelHandlerContext ctx;
+  private boolean draining;
+
+  GrpcConnectionHandler(ServerDispatcher dispatcher) {
+    this.dispatcher = dispatcher;
+  }
+
+  @Override
+  public void handlerAdded(ChannelHandlerContext ctx) {
+    this.ctx = ctx;
+    if (dispatcher.draining) {
+      ctx.executor().execute(this::drain);
+    }
+  }
+
+  /**
+   * Sends GOAWAY (streams the client opened already still run; new ones are refused) and closes the
+   * connection when the last stream ends. Event loop only.
+   */
+  void drain() {
+    if (draining || !ctx.channel().isActive()) {
+      return;
+    }
+    draining = true;
+    // the HTTP/2 codec turns a close into a graceful shutdown: GOAWAY, wait for the active
+    // streams (at most its graceful-shutdown timeout), then close
+    ctx.channel().close();
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    if (cause instanceof IOException) {
+      log.debug("gRPC connection {} failed: {}", ctx.channel().remoteAddress(), cause.toString());
+    } else {
+      dispatcher.protocolErrors.increment();
+      log.debug("closing gRPC connection {}: {}", ctx.channel().remoteAddress(),
+          cause.toString());
+    }
+    ctx.close();
+  }
+}
