@@ -2,13 +2,16 @@ package io.courier.transport.netty;
 
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http2.Http2FrameCodec;
+import io.netty.handler.timeout.IdleStateEvent;
 import java.io.IOException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The connection-level end of a gRPC connection: drains it on shutdown (GOAWAY, then close once
- * the streams in flight are done) and logs failures. Not sharable; event loop only.
+ * the streams in flight are done), closes it when idle, and logs failures. Not sharable; event
+ * loop only.
  */
 final class GrpcConnectionHandler extends ChannelInboundHandlerAdapter {
 
@@ -42,6 +45,21 @@ final class GrpcConnectionHandler extends ChannelInboundHandlerAdapter {
     // the HTTP/2 codec turns a close into a graceful shutdown: GOAWAY, wait for the active
     // streams (at most its graceful-shutdown timeout), then close
     ctx.channel().close();
+  }
+
+  /** Idle in both directions: closed gracefully unless a stream is open (it may wait for events). */
+  @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+    if (evt instanceof IdleStateEvent) {
+      Http2FrameCodec codec = ctx.pipeline().get(Http2FrameCodec.class);
+      if (codec != null && codec.connection().numActiveStreams() == 0) {
+        log.debug("closing idle gRPC connection {} ({} ms without traffic)",
+            ctx.channel().remoteAddress(), dispatcher.config.idleTimeoutMillis());
+        drain();
+      }
+      return;
+    }
+    super.userEventTriggered(ctx, evt);
   }
 
   @Override

@@ -7,10 +7,14 @@ import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.handler.timeout.IdleStateHandler;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The gRPC side of a server port: Netty's HTTP/2 codec, one child channel per stream (each with a
  * {@link GrpcServerStream}), and a {@link GrpcConnectionHandler} for the connection as a whole.
+ * With an idle timeout, a connection that carries no stream and sends and receives nothing for
+ * that long is closed gracefully (GOAWAY).
  */
 final class GrpcPipeline {
 
@@ -31,6 +35,10 @@ final class GrpcPipeline {
         .initialSettings(settings)
         .gracefulShutdownTimeoutMillis(Math.max(0, c.maxConnectionAgeGraceMillis()))
         .build();
+    if (c.idleTimeoutMillis() > 0) {
+      pipeline.addLast("grpc-idle",
+          new IdleStateHandler(0, 0, c.idleTimeoutMillis(), TimeUnit.MILLISECONDS));
+    }
     pipeline.addLast("h2", codec);
     pipeline.addLast("h2-streams", new Http2MultiplexHandler(
         new ChannelInitializer<Http2StreamChannel>() {

@@ -38,6 +38,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.GZIPOutputStream;
 import org.slf4j.Logger;
@@ -56,6 +57,11 @@ final class GrpcServerStream extends ChannelInboundHandlerAdapter {
   private static final Logger log = LoggerFactory.getLogger(GrpcServerStream.class);
   /** Request messages waiting for the method beyond which the stream stops being read. */
   private static final int MAX_QUEUED_MESSAGES = 8;
+  /**
+   * Response bytes on their way to the stream beyond which {@code isReady()} is false, so that a
+   * producer waits for the event loop as well as for the peer's flow-control window.
+   */
+  private static final int READY_BYTES = 32 * 1024;
   /** Marks the end of the request stream in {@link #inbound}. */
   private static final Object END = new Object();
 
@@ -651,6 +657,8 @@ final class GrpcServerStream extends ChannelInboundHandlerAdapter {
   }
 
   private void writeMessage(ByteBuf framed) {
+    int size = framed.readableBytes();
+    long left = responses.unsentBytes.addAndGet(-size);
     if (finished || !channel.isActive()) {
       framed.release();
       return;
@@ -668,17 +676,28 @@ final class GrpcServerStream extends ChannelInboundHandlerAdapter {
       channel.write(new DefaultHttp2HeadersFrame(h, false));
     }
     channel.writeAndFlush(new DefaultHttp2DataFrame(framed, false));
+    if (left < READY_BYTES && left + size >= READY_BYTES && channel.isWritable()) {
+      fireOnReady(); // the producer waited for the queue, not for the peer
+    }
+  }
+
+  /** Runs the on-ready handler on the call's executor. Event loop only. */
+  private void fireOnReady() {
+    Runnable handler = responses == null ? null : responses.onReady;
+    if (handler != null && !finished) {
+      submit(() -> {
+        if (responses.isReady()) {
+          handler.run();
+        }
+      });
+    }
   }
 
   @Override
   public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-    Runnable handler = responses == null ? null : responses.onReady;
-    if (handler != null && ctx.channel().isWritable() && !finished) {
-      submit(() -> {
-        if (!responses.cancelled) {
-          handler.run();
-        }
-      });
+    if (ctx.channel().isWritable() && responses != null
+        && responses.unsentBytes.get() < READY_BYTES) {
+      fireOnReady();
     }
     ctx.fireChannelWritabilityChanged();
   }
@@ -707,6 +726,8 @@ final class GrpcServerStream extends ChannelInboundHandlerAdapter {
     /** The request stream was completed, failed or abandoned (executor side). */
     volatile boolean requestsDone;
     private volatile boolean completed;
+    /** Response bytes handed to the event loop and not yet written to the stream. */
+    final AtomicLong unsentBytes = new AtomicLong();
 
     @Override
     public void onNext(Object value) {
@@ -727,6 +748,7 @@ final class GrpcServerStream extends ChannelInboundHandlerAdapter {
         end(Status.Code.INTERNAL, "cannot encode a response of " + info.methodName() + ": " + t);
         throw new RpcException(ErrorReason.BAD_RESULT, "cannot encode a response: " + t, t);
       }
+      unsentBytes.addAndGet(framed.readableBytes());
       loop.execute(() -> writeMessage(framed));
     }
 
@@ -775,7 +797,8 @@ final class GrpcServerStream extends ChannelInboundHandlerAdapter {
 
     @Override
     public boolean isReady() {
-      return !cancelled && !completed && channel.isWritable();
+      return !cancelled && !completed && unsentBytes.get() < READY_BYTES
+          && channel.isWritable();
     }
 
     @Override

@@ -59,6 +59,9 @@ class GrpcServerTest {
 
     StreamObserver<StringValue> join(StreamObserver<StringValue> out);
 
+    /** Sends {@code count} messages of 16 KiB, producing only while the stream is ready. */
+    void fill(Int32Value count, StreamObserver<StringValue> out);
+
     /** Not protobuf: not served over gRPC. */
     String plain(String s);
   }
@@ -136,6 +139,33 @@ class GrpcServerTest {
           out.onCompleted();
         }
       };
+    }
+
+    final CountDownLatch fillWaited = new CountDownLatch(1);
+    final java.util.concurrent.atomic.AtomicInteger fillSent =
+        new java.util.concurrent.atomic.AtomicInteger();
+
+    @Override
+    public void fill(Int32Value count, StreamObserver<StringValue> out) {
+      CallStreamObserver<StringValue> o = (CallStreamObserver<StringValue>) out;
+      StringValue chunk = StringValue.of("x".repeat(16 * 1024));
+      int[] sent = {0};
+      boolean[] done = {false};
+      Runnable produce = () -> {
+        while (o.isReady() && sent[0] < count.getValue()) {
+          o.onNext(chunk);
+          sent[0]++;
+          fillSent.incrementAndGet();
+        }
+        if (sent[0] < count.getValue()) {
+          fillWaited.countDown(); // not ready: resumed by the on-ready handler
+        } else if (!done[0]) {
+          done[0] = true;
+          o.onCompleted();
+        }
+      };
+      o.setOnReadyHandler(produce);
+      produce.run();
     }
 
     @Override
@@ -456,6 +486,25 @@ class GrpcServerTest {
   }
 
   @Test
+  void flowControlPausesTheProducerUntilTheClientReads() throws Exception {
+    int count = 64; // 1 MiB: far beyond the client's 64 KiB window
+    try (H2TestClient c = new H2TestClient(server.port())) {
+      H2TestClient.Call call = c.start(H2TestClient.grpcHeaders("/test.Echo/Fill"), false, false);
+      call.data(H2TestClient.frame(Int32Value.of(count).toByteArray(), false), true);
+      // the client reads nothing, so its window runs out and isReady() turns false
+      assertThat(impl.fillWaited.await(5, TimeUnit.SECONDS)).isTrue();
+      assertThat(impl.fillSent.get()).as("sent before the client read").isLessThan(count);
+      call.stream.eventLoop().execute(() -> {
+        call.stream.config().setAutoRead(true);
+        call.stream.read();
+      });
+      H2TestClient.Answer a = call.await();
+      assertThat(a.grpcStatus()).as(a.grpcMessage()).isZero();
+      assertThat(a.messages()).hasSize(count);
+    }
+  }
+
+  @Test
   void bidiStreamingAnswersAsMessagesArrive() throws Exception {
     try (H2TestClient c = new H2TestClient(server.port())) {
       H2TestClient.Call call = c.start(H2TestClient.grpcHeaders("/test.Echo/Join"), false);
@@ -506,6 +555,21 @@ class GrpcServerTest {
       } finally {
         g.release();
       }
+    }
+  }
+
+  @Test
+  void idleConnectionsAreClosedWithGoAway() throws Exception {
+    CourierServer s = CourierServer.builder().host("127.0.0.1")
+        .idleTimeout(Duration.ofMillis(200))
+        .service(Echo.class, new EchoImpl()).build().start();
+    try (H2TestClient c = new H2TestClient(s.port())) {
+      assertThat(c.unary(ECHO, str("once")).grpcStatus()).isZero();
+      Http2GoAwayFrame g = c.goAways.poll(5, TimeUnit.SECONDS);
+      assertThat(g).isNotNull();
+      g.release();
+    } finally {
+      s.close();
     }
   }
 

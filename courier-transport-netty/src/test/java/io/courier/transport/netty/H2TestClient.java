@@ -163,8 +163,17 @@ final class H2TestClient implements AutoCloseable {
 
   /** Opens a stream and sends the headers. */
   Call start(Http2Headers headers, boolean endStream) {
+    return start(headers, endStream, true);
+  }
+
+  /**
+   * Opens a stream and sends the headers; with {@code autoRead} false the stream reads nothing
+   * (and so grants no flow-control window) until told to.
+   */
+  Call start(Http2Headers headers, boolean endStream, boolean autoRead) {
     Http2StreamChannel stream = new Http2StreamChannelBootstrap(channel).open()
         .syncUninterruptibly().getNow();
+    stream.config().setAutoRead(autoRead);
     Call call = new Call(stream);
     stream.pipeline().addLast(new ChannelInboundHandlerAdapter() {
       @Override
