@@ -94,6 +94,44 @@ final class GrpcWire {
     return sb == null ? message : sb.toString();
   }
 
+  /** Formats a timeout for {@code grpc-timeout}: at most 8 digits, in the finest unit that fits. */
+  static String formatTimeout(long nanos) {
+    long max = 99_999_999L;
+    if (nanos <= max) {
+      return nanos + "n";
+    }
+    long[] per = {1_000L, 1_000_000L, 1_000_000_000L, 60_000_000_000L, 3_600_000_000_000L};
+    char[] unit = {'u', 'm', 'S', 'M', 'H'};
+    for (int i = 0; i < per.length; i++) {
+      long v = nanos / per[i] + (nanos % per[i] == 0 ? 0 : 1);
+      if (v <= max) {
+        return v + String.valueOf(unit[i]);
+      }
+    }
+    return max + "H";
+  }
+
+  /** Decodes a percent-encoded {@code grpc-message}; malformed escapes are kept as they are. */
+  static String percentDecode(String s) {
+    if (s.indexOf('%') < 0) {
+      return s;
+    }
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(s.length());
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      int hi = c == '%' && i + 2 < s.length() ? Character.digit(s.charAt(i + 1), 16) : -1;
+      int lo = hi >= 0 ? Character.digit(s.charAt(i + 2), 16) : -1;
+      if (lo >= 0) {
+        out.write(hi << 4 | lo);
+        i += 2;
+      } else {
+        byte[] b = String.valueOf(c).getBytes(StandardCharsets.UTF_8);
+        out.write(b, 0, b.length);
+      }
+    }
+    return out.toString(StandardCharsets.UTF_8);
+  }
+
   /** Whether a content-type is gRPC's: {@code application/grpc}, alone or with {@code +x;...}. */
   static boolean isGrpcContentType(CharSequence contentType) {
     if (contentType == null) {

@@ -38,6 +38,26 @@ class GrpcWireTest {
   }
 
   @Test
+  void timeoutsAreFormattedInAtMostEightDigits() {
+    assertThat(GrpcWire.formatTimeout(5)).isEqualTo("5n");
+    assertThat(GrpcWire.formatTimeout(99_999_999L)).isEqualTo("99999999n");
+    assertThat(GrpcWire.formatTimeout(100_000_000L)).isEqualTo("100000u");
+    assertThat(GrpcWire.formatTimeout(Long.MAX_VALUE)).isEqualTo("2562048H");
+    for (long n : new long[] {1, 999, 123_456_789_012L, 86_400_000_000_000L}) {
+      String f = GrpcWire.formatTimeout(n);
+      assertThat(f.length()).as(f).isLessThanOrEqualTo(9);
+      assertThat(GrpcWire.parseTimeoutNanos(f)).as(f).isGreaterThanOrEqualTo(n);
+    }
+  }
+
+  @Test
+  void percentDecodingUndoesEncoding() {
+    String s = "\t\nwhite space ☺ 😈 100%";
+    assertThat(GrpcWire.percentDecode(GrpcWire.percentEncode(s))).isEqualTo(s);
+    assertThat(GrpcWire.percentDecode("50%zz and %4")).isEqualTo("50%zz and %4");
+  }
+
+  @Test
   void contentTypes() {
     assertThat(GrpcWire.isGrpcContentType("application/grpc")).isTrue();
     assertThat(GrpcWire.isGrpcContentType("application/grpc+proto")).isTrue();
