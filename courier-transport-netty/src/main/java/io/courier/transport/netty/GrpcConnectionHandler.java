@@ -4,13 +4,18 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.concurrent.ScheduledFuture;
 import java.io.IOException;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The connection-level end of a gRPC connection: drains it on shutdown (GOAWAY, then close once
- * the streams in flight are done), closes it when idle, and logs failures. Not sharable; event
+ * the streams in flight are done), closes it when idle or at the maximum connection age (the
+ * same graceful way; streams still running after the grace period end with the connection), and
+ * logs failures. Not sharable; event
  * loop only.
  */
 final class GrpcConnectionHandler extends ChannelInboundHandlerAdapter {
@@ -20,6 +25,7 @@ final class GrpcConnectionHandler extends ChannelInboundHandlerAdapter {
   private final ServerDispatcher dispatcher;
   private ChannelHandlerContext ctx;
   private boolean draining;
+  private ScheduledFuture<?> ageTimer;
 
   GrpcConnectionHandler(ServerDispatcher dispatcher) {
     this.dispatcher = dispatcher;
@@ -30,7 +36,30 @@ final class GrpcConnectionHandler extends ChannelInboundHandlerAdapter {
     this.ctx = ctx;
     if (dispatcher.draining) {
       ctx.executor().execute(this::drain);
+      return;
     }
+    long maxAge = dispatcher.config.maxConnectionAgeMillis();
+    if (maxAge > 0) {
+      long age = ServerConnectionHandler.jittered(maxAge, ThreadLocalRandom.current().nextDouble());
+      ageTimer = ctx.executor().schedule(() -> {
+        ageTimer = null;
+        if (!draining && ctx.channel().isActive()) {
+          dispatcher.connectionsAged.increment();
+          log.debug("gRPC connection {} reached its maximum age ({} ms); sending GOAWAY",
+              ctx.channel().remoteAddress(), age);
+          drain(); // streams in flight get the grace period (the codec's shutdown timeout)
+        }
+      }, age, TimeUnit.MILLISECONDS);
+    }
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+    if (ageTimer != null) {
+      ageTimer.cancel(false);
+      ageTimer = null;
+    }
+    super.channelInactive(ctx);
   }
 
   /**

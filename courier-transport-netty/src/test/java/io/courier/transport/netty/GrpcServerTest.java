@@ -573,6 +573,22 @@ class GrpcServerTest {
     }
   }
 
+  @Test
+  void agedConnectionsAreSentGoAway() throws Exception {
+    CourierServer s = CourierServer.builder().host("127.0.0.1")
+        .maxConnectionAge(Duration.ofMillis(200))
+        .service(Echo.class, new EchoImpl()).build().start();
+    try (H2TestClient c = new H2TestClient(s.port())) {
+      assertThat(c.unary(ECHO, str("once")).grpcStatus()).isZero();
+      Http2GoAwayFrame g = c.goAways.poll(5, TimeUnit.SECONDS);
+      assertThat(g).isNotNull();
+      g.release();
+      assertThat(s.counters().connectionsAged()).isEqualTo(1);
+    } finally {
+      s.close();
+    }
+  }
+
   static byte[] gzip(byte[] b) throws IOException {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     try (GZIPOutputStream z = new GZIPOutputStream(out)) {
