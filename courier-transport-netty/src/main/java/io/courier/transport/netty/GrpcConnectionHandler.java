@@ -76,7 +76,7 @@ final class GrpcConnectionHandler extends ChannelInboundHandlerAdapter {
     ctx.channel().close();
   }
 
-  /** Idle in both directions: closed gracefully unless a stream is open (it may wait for events). */
+  /** Idle both ways: closed gracefully unless a stream is open (it may be waiting for events). */
   @Override
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
     if (evt instanceof IdleStateEvent) {

@@ -218,7 +218,8 @@ class GrpcServerTest {
     try (H2TestClient c = new H2TestClient(server.port())) {
       Http2Headers h = H2TestClient.grpcHeaders(ECHO);
       h.set("x-tenant", "acme");
-      h.set("x-data-bin", Base64.getEncoder().withoutPadding().encodeToString(new byte[] {1, 2, 3}));
+      h.set("x-data-bin",
+          Base64.getEncoder().withoutPadding().encodeToString(new byte[] {1, 2, 3}));
       H2TestClient.Answer a = c.start(h, false)
           .data(H2TestClient.frame(str("hi"), false), true).await();
       assertThat(a.first().status().toString()).isEqualTo("200");
