@@ -21,10 +21,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  * }</pre>
  *
  * <p>The path of a method is {@code /<service name>/<Method>} as on a Courier server. Unary
- * methods ({@code R m(Q)}, {@code CompletableFuture<R> m(Q)}) and server-streaming ones
- * ({@code void m(Q, StreamObserver<R>)}) are supported; client and bidirectional streaming are
- * not yet (calling one throws {@code UnsupportedOperationException}), nor are TLS and request
- * metadata. Deadlines come from {@code CallContext}, {@code @Timeout} and
+ * methods ({@code R m(Q)}, {@code CompletableFuture<R> m(Q)}), server-streaming ones
+ * ({@code void m(Q, StreamObserver<R>)}) and client or bidirectional streaming ones
+ * ({@code StreamObserver<Q> m(StreamObserver<R>)}: {@code onError} on the returned request
+ * stream cancels the call) are supported; a method with other types throws
+ * {@code UnsupportedOperationException}. Not yet: TLS, request metadata, flow control on request
+ * streams (messages wait in memory until the stream takes them). Deadlines come from {@code CallContext}, {@code @Timeout} and
  * {@link Builder#timeout(Duration)} (the earliest wins) and travel as {@code grpc-timeout};
  * failures are {@code RpcException}s with the server's status code and message.
  *

@@ -20,6 +20,8 @@ import io.grpc.testing.integration.Messages.Payload;
 import io.grpc.testing.integration.Messages.ResponseParameters;
 import io.grpc.testing.integration.Messages.SimpleRequest;
 import io.grpc.testing.integration.Messages.SimpleResponse;
+import io.grpc.testing.integration.Messages.StreamingInputCallRequest;
+import io.grpc.testing.integration.Messages.StreamingInputCallResponse;
 import io.grpc.testing.integration.Messages.StreamingOutputCallRequest;
 import io.grpc.testing.integration.Messages.StreamingOutputCallResponse;
 import io.grpc.testing.integration.TestServiceImpl;
@@ -46,6 +48,9 @@ class GrpcClientInteropTest {
     CompletableFuture<SimpleResponse> unaryCall(SimpleRequest request);
 
     Empty unimplementedCall(Empty request);
+
+    /** Not protobuf: cannot be called over gRPC. */
+    String plain(String s);
   }
 
   private static ScheduledExecutorService executor;
@@ -194,9 +199,66 @@ class GrpcClientInteropTest {
   }
 
   @Test
-  void streamingRequestsAreRefusedClearly() {
-    assertThatThrownBy(() -> toGrpc.stub(InteropTestService.class).fullDuplexCall(new Recorder()))
+  void clientStreamingToGrpcJavaAndCourier() throws Exception {
+    for (GrpcClient client : List.of(toGrpc, toCourier)) {
+      CompletableFuture<Integer> total = new CompletableFuture<>();
+      StreamObserver<StreamingInputCallRequest> requests = client.stub(InteropTestService.class)
+          .streamingInputCall(new StreamObserver<>() {
+            @Override
+            public void onNext(StreamingInputCallResponse value) {
+              total.complete(value.getAggregatedPayloadSize());
+            }
+
+            @Override
+            public void onError(Throwable error) {
+              total.completeExceptionally(error);
+            }
+
+            @Override
+            public void onCompleted() {}
+          });
+      for (int size : new int[] {27182, 8, 1828, 45904}) {
+        requests.onNext(StreamingInputCallRequest.newBuilder().setPayload(Payload.newBuilder()
+            .setBody(com.google.protobuf.ByteString.copyFrom(new byte[size]))).build());
+      }
+      requests.onCompleted();
+      assertThat(total.get(5, TimeUnit.SECONDS)).isEqualTo(74922);
+    }
+  }
+
+  @Test
+  void bidiStreamingWithGrpcJava() throws Exception {
+    Recorder r = new Recorder();
+    StreamObserver<StreamingOutputCallRequest> requests =
+        toGrpc.stub(InteropTestService.class).fullDuplexCall(r);
+    for (int size : new int[] {31415, 9, 2653}) {
+      requests.onNext(StreamingOutputCallRequest.newBuilder()
+          .addResponseParameters(ResponseParameters.newBuilder().setSize(size)).build());
+    }
+    requests.onCompleted();
+    r.done.get(5, TimeUnit.SECONDS);
+    assertThat(r.sizes).containsExactly(31415, 9, 2653);
+  }
+
+  @Test
+  void cancellingTheRequestStreamEndsTheCall() {
+    Recorder r = new Recorder();
+    StreamObserver<StreamingOutputCallRequest> requests =
+        toGrpc.stub(InteropTestService.class).fullDuplexCall(r);
+    requests.onNext(StreamingOutputCallRequest.newBuilder()
+        .addResponseParameters(ResponseParameters.newBuilder().setSize(1)
+            .setIntervalUs((int) TimeUnit.SECONDS.toMicros(20))).build());
+    requests.onError(new IllegalStateException("changed my mind"));
+    assertThatThrownBy(() -> r.done.get(5, TimeUnit.SECONDS))
+        .hasCauseInstanceOf(RpcException.class)
+        .satisfies(e -> assertThat(((RpcException) e.getCause()).status().code())
+            .isEqualTo(Status.Code.CANCELLED));
+  }
+
+  @Test
+  void methodsWithoutProtobufTypesAreRefusedClearly() {
+    assertThatThrownBy(() -> toGrpc.stub(AsyncTestService.class).plain("x"))
         .isInstanceOf(UnsupportedOperationException.class)
-        .hasMessageContaining("client or bidi streaming");
+        .hasMessageContaining("does not take and return protobuf messages");
   }
 }

@@ -135,14 +135,10 @@ public final class GrpcClientTransport implements AutoCloseable {
       Class<?> request = null;
       if (md.kind() == MethodDescriptor.Kind.SYNC || md.kind() == MethodDescriptor.Kind.ASYNC) {
         request = md.parameterCount() == 1 ? md.parameterClasses()[0] : null;
-      } else if (md.kind() == MethodDescriptor.Kind.SERVER_STREAMING) {
+      } else if (md.kind().isStreaming()) {
         request = md.requestType() instanceof Class<?> c ? c : null;
       }
       Class<?> response = md.resultType() instanceof Class<?> c ? c : null;
-      if (md.kind() == MethodDescriptor.Kind.BIDI_STREAMING) {
-        return new ClientMethod(md, path, null, md.displayName() + " is a client or bidi"
-            + " streaming method; the gRPC client does not call those yet");
-      }
       if (request == null || response == null || !Message.class.isAssignableFrom(request)
           || !Message.class.isAssignableFrom(response)) {
         return new ClientMethod(md, path, null, md.displayName()
@@ -162,9 +158,14 @@ public final class GrpcClientTransport implements AutoCloseable {
         throw new UnsupportedOperationException(refusal);
       }
       if (args[0] == null) {
-        throw new NullPointerException("request of " + md.displayName());
+        throw new NullPointerException((md.kind() == MethodDescriptor.Kind.BIDI_STREAMING
+            ? "response observer of " : "request of ") + md.displayName());
       }
       switch (md.kind()) {
+        case BIDI_STREAMING: {
+          StreamObserver<Object> observer = (StreamObserver<Object>) args[0];
+          return t.call(this, null, null, observer).requests();
+        }
         case SERVER_STREAMING: {
           StreamObserver<Object> observer = (StreamObserver<Object>) args[1];
           t.call(this, (Message) args[0], null, observer);
@@ -209,7 +210,7 @@ public final class GrpcClientTransport implements AutoCloseable {
       s.fail(e);
       return s;
     }
-    byte[] body = request.toByteArray();
+    byte[] body = request == null ? null : request.toByteArray(); // null: a request stream
     new Http2StreamChannelBootstrap(ch).handler(s).open().addListener(f -> {
       if (f.isSuccess()) {
         s.start((Http2StreamChannel) f.getNow(), body);
@@ -291,6 +292,9 @@ public final class GrpcClientTransport implements AutoCloseable {
     group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
   }
 
+  /** Ends a request stream in {@link ClientStream#send}. */
+  private static final Object HALF_CLOSE = new Object();
+
   /** One call on one stream. Event-loop state except where noted. */
   private final class ClientStream extends ChannelInboundHandlerAdapter {
     private final ClientMethod cm;
@@ -305,8 +309,11 @@ public final class GrpcClientTransport implements AutoCloseable {
     private int httpStatus = -1;
     private final List<Object> unaryMessages = new ArrayList<>(1);
     private ByteBuf pending;
-    private volatile boolean cancelRequested;
-    private String cancelReason;
+    private boolean cancelRequested; // guarded by this
+    private String cancelReason; // guarded by this
+    /** The stream once open; request-stream items wait in {@link #early} until then. */
+    private Http2StreamChannel openStream; // guarded by this
+    private final List<Object> early = new ArrayList<>(); // guarded by this
 
     ClientStream(ClientMethod cm, Deadline deadline, CompletableFuture<Object> future,
         StreamObserver<Object> observer) {
@@ -319,9 +326,17 @@ public final class GrpcClientTransport implements AutoCloseable {
 
     void start(Http2StreamChannel s, byte[] body) {
       stream = s; // on the stream's event loop: open() completes there
-      if (cancelRequested) {
+      List<Object> queued;
+      String cancelled;
+      synchronized (this) {
+        openStream = s;
+        cancelled = cancelRequested ? cancelReason : null;
+        queued = new ArrayList<>(early);
+        early.clear();
+      }
+      if (cancelled != null) {
         stream.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.CANCEL));
-        finish(Status.Code.CANCELLED, cancelReason);
+        finish(Status.Code.CANCELLED, cancelled);
         return;
       }
       Http2Headers h = new DefaultHttp2Headers();
@@ -334,21 +349,78 @@ public final class GrpcClientTransport implements AutoCloseable {
         h.set("grpc-timeout", GrpcWire.formatTimeout(nanos));
         timer = stream.eventLoop().schedule(this::onDeadline, nanos, TimeUnit.NANOSECONDS);
       }
-      ByteBuf framed = stream.alloc().buffer(GrpcWire.PREFIX_BYTES + body.length);
-      framed.writeByte(0).writeInt(body.length).writeBytes(body);
       stream.write(new DefaultHttp2HeadersFrame(h, false));
-      stream.writeAndFlush(new DefaultHttp2DataFrame(framed, true));
+      if (body != null) {
+        stream.writeAndFlush(new DefaultHttp2DataFrame(framed(body), true));
+        return;
+      }
+      stream.flush();
+      for (Object item : queued) {
+        write(item);
+      }
+    }
+
+    private ByteBuf framed(byte[] body) {
+      ByteBuf b = stream.alloc().buffer(GrpcWire.PREFIX_BYTES + body.length);
+      return b.writeByte(0).writeInt(body.length).writeBytes(body);
+    }
+
+    /** Sends a request message (byte[]) or the end of the request stream; any thread. */
+    private void send(Object item) {
+      Http2StreamChannel s;
+      synchronized (this) {
+        s = openStream;
+        if (s == null) {
+          early.add(item);
+          return;
+        }
+      }
+      s.eventLoop().execute(() -> write(item));
+    }
+
+    private void write(Object item) {
+      if (done || !stream.isActive()) {
+        return;
+      }
+      if (item == HALF_CLOSE) {
+        stream.writeAndFlush(new DefaultHttp2DataFrame(Unpooled.EMPTY_BUFFER, true));
+      } else {
+        stream.writeAndFlush(new DefaultHttp2DataFrame(framed((byte[]) item), false));
+      }
+    }
+
+    /** The request stream of a client or bidi streaming call. */
+    StreamObserver<Object> requests() {
+      return new StreamObserver<>() {
+        @Override
+        public void onNext(Object value) {
+          send(((Message) java.util.Objects.requireNonNull(value, "value")).toByteArray());
+        }
+
+        @Override
+        public void onError(Throwable error) {
+          cancel("the client cancelled the request stream: " + error);
+        }
+
+        @Override
+        public void onCompleted() {
+          send(HALF_CLOSE);
+        }
+      };
     }
 
     /** From any thread. */
     void cancel(String why) {
-      cancelRequested = true;
-      cancelReason = why;
-      Http2StreamChannel s = stream;
+      Http2StreamChannel s;
+      synchronized (this) {
+        cancelRequested = true;
+        cancelReason = why;
+        s = openStream;
+      }
       if (s != null) {
         s.eventLoop().execute(() -> {
           if (!done) {
-            stream.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.CANCEL));
+            s.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.CANCEL));
             finish(Status.Code.CANCELLED, why);
           }
         });
