@@ -323,7 +323,9 @@ final class GrpcServerStream extends ChannelInboundHandlerAdapter {
       ByteBuf request = singleRequest;
       boolean compressed = singleRequestCompressed;
       singleRequest = null;
-      submit(() -> runSingleRequest(request, compressed));
+      if (!submit(() -> runSingleRequest(request, compressed))) {
+        request.release();
+      }
     } else {
       inbound.add(END);
       deliverInbound();
@@ -345,19 +347,27 @@ final class GrpcServerStream extends ChannelInboundHandlerAdapter {
       inbound.poll();
       demand--;
       Inbound m = (Inbound) next;
-      submit(() -> deliverMessage(m));
+      if (!submit(() -> deliverMessage(m))) {
+        m.bytes.release();
+      }
     }
     if (inbound.size() < MAX_QUEUED_MESSAGES / 2 && !channel.config().isAutoRead()) {
       channel.config().setAutoRead(true);
     }
   }
 
-  private void submit(Runnable task) {
+  /**
+   * Hands a task to the call's executor; false, with the call failed, when the executor refuses
+   * it (the task will never run: the caller releases what it holds).
+   */
+  private boolean submit(Runnable task) {
     try {
       serial.execute(task);
+      return true;
     } catch (RejectedExecutionException e) {
       dispatcher.rejectedCalls.increment();
       failCall(Status.Code.RESOURCE_EXHAUSTED, "the server is overloaded: " + e.getMessage());
+      return false;
     }
   }
 

@@ -27,12 +27,18 @@ final class SerialExecutor implements Executor {
   /**
    * Queues {@code task}.
    *
-   * @throws RejectedExecutionException when the underlying executor refuses to start a run
+   * @throws RejectedExecutionException when the underlying executor refuses to start a run; the
+   *     task is then not queued (it will never run)
    */
   @Override
   public void execute(Runnable task) {
     tasks.add(task);
-    schedule();
+    try {
+      schedule();
+    } catch (RejectedExecutionException e) {
+      tasks.remove(task);
+      throw e;
+    }
   }
 
   private void schedule() {

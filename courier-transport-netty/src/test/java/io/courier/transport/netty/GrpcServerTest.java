@@ -575,6 +575,28 @@ class GrpcServerTest {
   }
 
   @Test
+  void aFullPoolIsResourceExhausted() throws Exception {
+    CourierServer s = CourierServer.builder().host("127.0.0.1").maxThreads(1).queueCapacity(1)
+        .drainTimeout(Duration.ofSeconds(2))
+        .service(Echo.class, new EchoImpl()).build().start();
+    try (H2TestClient c = new H2TestClient(s.port())) {
+      byte[] sleep = H2TestClient.frame(Int32Value.of(300).toByteArray(), false);
+      H2TestClient.Call running = c.start(H2TestClient.grpcHeaders("/test.Echo/Sleep"), false)
+          .data(sleep, true);
+      H2TestClient.Call queued = c.start(H2TestClient.grpcHeaders("/test.Echo/Sleep"), false)
+          .data(sleep, true);
+      H2TestClient.Answer refused = c.start(H2TestClient.grpcHeaders("/test.Echo/Sleep"), false)
+          .data(sleep, true).await();
+      assertThat(refused.grpcStatus()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED.value());
+      assertThat(refused.grpcMessage()).startsWith("the server is overloaded");
+      assertThat(running.await().grpcStatus()).isZero();
+      assertThat(queued.await().grpcStatus()).isZero();
+    } finally {
+      s.close();
+    }
+  }
+
+  @Test
   void agedConnectionsAreSentGoAway() throws Exception {
     CourierServer s = CourierServer.builder().host("127.0.0.1")
         .maxConnectionAge(Duration.ofMillis(200))
