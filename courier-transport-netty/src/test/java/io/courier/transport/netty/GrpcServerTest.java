@@ -62,6 +62,9 @@ class GrpcServerTest {
     /** Sends {@code count} messages of 16 KiB, producing only while the stream is ready. */
     void fill(Int32Value count, StreamObserver<StringValue> out);
 
+    /** Asks for two request messages only, answering each; records what it received. */
+    StreamObserver<StringValue> twoOnly(StreamObserver<StringValue> out);
+
     /** Not protobuf: not served over gRPC. */
     String plain(String s);
   }
@@ -136,6 +139,33 @@ class GrpcServerTest {
         @Override
         public void onCompleted() {
           out.onNext(StringValue.of(sb.toString()));
+          out.onCompleted();
+        }
+      };
+    }
+
+    final List<String> twoOnlyReceived = new java.util.concurrent.CopyOnWriteArrayList<>();
+    final CountDownLatch twoOnlyCancelled = new CountDownLatch(1);
+
+    @Override
+    public StreamObserver<StringValue> twoOnly(StreamObserver<StringValue> out) {
+      CallStreamObserver<StringValue> o = (CallStreamObserver<StringValue>) out;
+      o.disableAutoRequest();
+      o.request(2);
+      o.setOnCancelHandler(twoOnlyCancelled::countDown);
+      return new StreamObserver<>() {
+        @Override
+        public void onNext(StringValue value) {
+          twoOnlyReceived.add(value.getValue());
+          out.onNext(StringValue.of("got " + value.getValue()));
+        }
+
+        @Override
+        public void onError(Throwable error) {}
+
+        @Override
+        public void onCompleted() {
+          twoOnlyReceived.add("END");
           out.onCompleted();
         }
       };
@@ -502,6 +532,25 @@ class GrpcServerTest {
       H2TestClient.Answer a = call.await();
       assertThat(a.grpcStatus()).as(a.grpcMessage()).isZero();
       assertThat(a.messages()).hasSize(count);
+    }
+  }
+
+  @Test
+  void requestStreamDeliversOnlyWhatTheMethodAskedFor() throws Exception {
+    try (H2TestClient c = new H2TestClient(server.port())) {
+      H2TestClient.Call call = c.start(H2TestClient.grpcHeaders("/test.Echo/TwoOnly"), false);
+      for (String m : new String[] {"a", "b", "c"}) {
+        call.data(H2TestClient.frame(str(m), false), false);
+      }
+      call.data(new byte[0], true);
+      long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+      while (call.answer.messages().size() < 2 && System.nanoTime() < end) {
+        Thread.sleep(10);
+      }
+      assertThat(call.answer.messages()).hasSize(2);
+      call.reset(); // "c" and the end of the stream were never asked for
+      assertThat(impl.twoOnlyCancelled.await(5, TimeUnit.SECONDS)).isTrue();
+      assertThat(impl.twoOnlyReceived).containsExactly("a", "b");
     }
   }
 

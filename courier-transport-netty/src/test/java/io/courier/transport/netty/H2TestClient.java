@@ -68,6 +68,7 @@ final class H2TestClient implements AutoCloseable {
   /** What came back on one stream. */
   static final class Answer {
     final List<Http2Headers> headers = new ArrayList<>();
+    /** Synchronized: read by the test while the event loop writes. */
     final ByteArrayOutputStream data = new ByteArrayOutputStream();
     Http2Error reset;
 
