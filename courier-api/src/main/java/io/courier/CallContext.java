@@ -16,10 +16,17 @@ import java.util.Objects;
  * }</pre>
  *
  * <p>A scope never extends an inherited deadline: the earlier one wins.
+ *
+ * <p>Inside a service method served over gRPC, the context also holds the call's
+ * {@link ServerCallInfo}: the request metadata ({@link #requestMetadata()}) and the response
+ * headers and trailers to send ({@link #responseHeaders()}, {@link #responseTrailers()}). On a
+ * Courier-protocol call there is none yet (those return detached, empty metadata, and what is added
+ * to it is not sent).
  */
 public final class CallContext {
 
   private static final ThreadLocal<Deadline> CURRENT = new ThreadLocal<>();
+  private static final ThreadLocal<ServerCallInfo> CALL = new ThreadLocal<>();
   /** The scope that restores "no deadline": shared, it holds nothing. */
   private static final Scope RESTORE_NONE = new Scope(null);
 
@@ -57,12 +64,68 @@ public final class CallContext {
     return previous == null ? RESTORE_NONE : new Scope(previous);
   }
 
+  /**
+   * The call this thread is serving, or {@code null} outside a service method and on a
+   * Courier-protocol call.
+   */
+  public static ServerCallInfo currentCall() {
+    return CALL.get();
+  }
+
+  /**
+   * The metadata the caller sent with the call being served; empty outside a service method and
+   * on a Courier-protocol call.
+   */
+  public static CallMetadata requestMetadata() {
+    ServerCallInfo c = CALL.get();
+    return c == null ? CallMetadata.empty() : c.requestMetadata();
+  }
+
+  /**
+   * The headers to send before the call's first response message; outside a gRPC call, detached
+   * metadata whose content is not sent.
+   */
+  public static CallMetadata responseHeaders() {
+    ServerCallInfo c = CALL.get();
+    return c == null ? new CallMetadata() : c.responseHeaders();
+  }
+
+  /**
+   * The trailers to send when the call ends; outside a gRPC call, detached metadata whose content
+   * is not sent.
+   */
+  public static CallMetadata responseTrailers() {
+    ServerCallInfo c = CALL.get();
+    return c == null ? new CallMetadata() : c.responseTrailers();
+  }
+
+  /**
+   * Replaces the deadline and the call being served until the returned scope is closed; used by
+   * the framework when it runs a service method.
+   */
+  public static Scope enterCall(Deadline deadline, ServerCallInfo call) {
+    Scope s = new Scope(CURRENT.get(), CALL.get());
+    CURRENT.set(deadline);
+    CALL.set(call);
+    return s;
+  }
+
   /** Restores the previous deadline when closed. Close it on the thread that opened it. */
   public static final class Scope implements AutoCloseable {
     private final Deadline previous;
+    private final boolean restoresCall;
+    private final ServerCallInfo previousCall;
 
     private Scope(Deadline previous) {
       this.previous = previous;
+      this.restoresCall = false;
+      this.previousCall = null;
+    }
+
+    private Scope(Deadline previous, ServerCallInfo previousCall) {
+      this.previous = previous;
+      this.restoresCall = true;
+      this.previousCall = previousCall;
     }
 
     @Override
@@ -70,6 +133,9 @@ public final class CallContext {
       // set, not remove: a pool thread runs call after call, and removing the entry each time
       // made every call allocate a new one
       CURRENT.set(previous);
+      if (restoresCall) {
+        CALL.set(previousCall);
+      }
     }
   }
 }

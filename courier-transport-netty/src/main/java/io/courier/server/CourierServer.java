@@ -33,7 +33,9 @@ import java.util.concurrent.ExecutorService;
 import java.util.stream.Collectors;
 
 /**
- * Serves implementations of service interfaces over Courier's binary protocol on TCP.
+ * Serves implementations of service interfaces over Courier's binary protocol on TCP. The same
+ * port also speaks gRPC (HTTP/2 with prior knowledge) for methods that take and return protobuf
+ * messages; the first bytes of a connection tell the protocols apart.
  *
  * <pre>{@code
  * CourierServer server = CourierServer.builder()
@@ -110,6 +112,7 @@ public final class CourierServer implements AutoCloseable {
     String names = descriptors.stream().map(ServiceDescriptor::name)
         .collect(Collectors.joining(", "));
     this.server = new NettyServer(b.host, b.port, b.ioThreads, table, sc, names);
+    server.grpcMaxMessageBytes(b.grpcMaxMessageBytes);
     if (b.httpPort >= 0) {
       server.httpPort(b.httpPort);
     }
@@ -312,6 +315,7 @@ public final class CourierServer implements AutoCloseable {
     private int maxConnections = 10_000;
     private Duration maxConnectionAge = Duration.ZERO;
     private Duration maxConnectionAgeGrace; // null: the drain timeout
+    private int grpcMaxMessageBytes = 16 << 20;
 
     private Builder() {}
 
@@ -466,6 +470,15 @@ public final class CourierServer implements AutoCloseable {
     /** Largest frame body accepted; default 16 MiB. */
     public Builder maxFrameBytes(int maxFrameBytes) {
       this.maxFrameBytes = positive("maxFrameBytes", maxFrameBytes);
+      return this;
+    }
+
+    /**
+     * Largest gRPC request message accepted, before and after decompression; a larger one fails
+     * its call with RESOURCE_EXHAUSTED and the connection stays open. Default 16 MiB.
+     */
+    public Builder grpcMaxMessageBytes(int maxMessageBytes) {
+      this.grpcMaxMessageBytes = positive("grpcMaxMessageBytes", maxMessageBytes);
       return this;
     }
 

@@ -82,6 +82,9 @@ public final class NettyServer {
               return;
             }
             channels.add(ch);
+            // looks at the first bytes once: Courier stays as set up below, gRPC and HTTP/1.1
+            // replace the Courier handlers
+            ch.pipeline().addLast("detect", new ProtocolDetector(dispatcher));
             ch.pipeline().addLast("frames", new FrameDecoder(c.limits(), c.frameTimeoutMillis()));
             if (c.idleTimeoutMillis() > 0) {
               ch.pipeline().addLast("idle",
@@ -144,6 +147,11 @@ public final class NettyServer {
     return httpPort;
   }
 
+  /** Largest gRPC message accepted (before and after decompression); set before start. */
+  public void grpcMaxMessageBytes(int bytes) {
+    dispatcher.grpcMaxMessageBytes = bytes;
+  }
+
   public int inFlight() {
     return dispatcher.inFlight.get();
   }
@@ -167,6 +175,10 @@ public final class NettyServer {
       ServerConnectionHandler h = ch.pipeline().get(ServerConnectionHandler.class);
       if (h != null) {
         ch.eventLoop().execute(h::drain);
+      }
+      GrpcConnectionHandler g = ch.pipeline().get(GrpcConnectionHandler.class);
+      if (g != null) {
+        ch.eventLoop().execute(g::drain);
       }
     }
   }

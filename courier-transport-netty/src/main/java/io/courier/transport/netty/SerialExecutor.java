@@ -10,9 +10,12 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Runs tasks on a delegate executor one at a time, in submission order: the callbacks of one
- * streaming call never overlap, whichever threads submit them. When the delegate refuses work,
- * the queued tasks are dropped, {@code onRejected} runs once on the submitting thread, and later
- * tasks are dropped too. Thread-safe.
+ * streaming call (Courier protocol or gRPC) never overlap, whichever threads submit them.
+ *
+ * <p>When the delegate refuses to start a run, one of two things happens, chosen at construction:
+ * with an {@code onRejected} action, the queued tasks are dropped, the action runs once on the
+ * submitting thread and later tasks are dropped too; without one, {@link #execute} throws the
+ * {@link RejectedExecutionException} and the task is not queued. Thread-safe.
  */
 final class SerialExecutor implements Executor, Runnable {
 
@@ -26,6 +29,12 @@ final class SerialExecutor implements Executor, Runnable {
   private final AtomicBoolean scheduled = new AtomicBoolean();
   private volatile boolean dead;
 
+  /** Refusals surface as {@link RejectedExecutionException} from {@link #execute}. */
+  SerialExecutor(Executor delegate) {
+    this(delegate, null);
+  }
+
+  /** Refusals drop every task, now and later, and run {@code onRejected} once. */
   SerialExecutor(Executor delegate, Runnable onRejected) {
     this.delegate = delegate;
     this.onRejected = onRejected;
@@ -37,7 +46,12 @@ final class SerialExecutor implements Executor, Runnable {
       return;
     }
     tasks.add(task);
-    schedule();
+    try {
+      schedule();
+    } catch (RejectedExecutionException e) {
+      tasks.remove(task);
+      throw e;
+    }
   }
 
   private void schedule() {
@@ -47,9 +61,12 @@ final class SerialExecutor implements Executor, Runnable {
     try {
       delegate.execute(this);
     } catch (RejectedExecutionException e) {
+      scheduled.set(false);
+      if (onRejected == null) {
+        throw e;
+      }
       dead = true;
       tasks.clear();
-      scheduled.set(false);
       onRejected.run();
     }
   }
@@ -65,13 +82,18 @@ final class SerialExecutor implements Executor, Runnable {
         try {
           r.run();
         } catch (Throwable t) {
-          log.warn("[COURIER-S02] a stream callback failed", t);
+          log.warn("[COURIER-G03] a callback of a streaming call threw past Courier", t);
         }
       }
     } finally {
       scheduled.set(false);
       if (!tasks.isEmpty()) {
-        schedule();
+        try {
+          schedule();
+        } catch (RejectedExecutionException e) {
+          log.warn("[COURIER-G04] the executor refused the queued callbacks of a call: {}",
+              e.toString());
+        }
       }
     }
   }

@@ -412,6 +412,19 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
     super.channelWritabilityChanged(ctx);
   }
 
+  /** Removed when the connection turns out to speak another protocol: stop the age timers. */
+  @Override
+  public void handlerRemoved(ChannelHandlerContext ctx) {
+    if (ageTimer != null) {
+      ageTimer.cancel(false);
+      ageTimer = null;
+    }
+    if (graceTimer != null) {
+      graceTimer.cancel(false);
+      graceTimer = null;
+    }
+  }
+
   @Override
   public void channelInactive(ChannelHandlerContext ctx) throws Exception {
     if (ageTimer != null) {

@@ -26,6 +26,9 @@ final class ServerDispatcher {
   final LongAdder connectionsAged = new LongAdder();
   final LongAdder agedConnectionsClosed = new LongAdder();
   volatile boolean draining;
+  /** gRPC paths to methods, built on the first gRPC connection. */
+  private volatile GrpcServices grpc;
+  volatile int grpcMaxMessageBytes = GrpcServices.DEFAULT_MAX_MESSAGE_BYTES;
 
   ServerDispatcher(DispatchTable table, ServerConfig config, String serviceNames) {
     this.table = table;
@@ -36,5 +39,18 @@ final class ServerDispatcher {
 
   ServerMethod lookup(int callId) {
     return table.get(callId);
+  }
+
+  GrpcServices grpc() {
+    GrpcServices g = grpc;
+    if (g == null) {
+      synchronized (this) {
+        g = grpc;
+        if (g == null) {
+          grpc = g = new GrpcServices(table.methods());
+        }
+      }
+    }
+    return g;
   }
 }

@@ -522,7 +522,7 @@ abstract class StreamCall implements CallStreamObserver<Object> {
           }
         } catch (Throwable x) {
           org.slf4j.LoggerFactory.getLogger(StreamCall.class).warn(
-              "[COURIER-S03] the observer of {} threw from its last callback", displayName, x);
+              "[COURIER-S05] the observer of {} threw from its last callback", displayName, x);
         }
         return;
       }

@@ -2,6 +2,7 @@ package io.courier.transport.netty;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.courier.client.CourierClient;
 import io.courier.server.CourierServer;
 import io.courier.testing.fixtures.Shop;
 import io.courier.testing.fixtures.ShopImpl;
@@ -64,6 +65,27 @@ class HttpJsonTest {
     assertThat(r.statusCode()).isEqualTo(200);
     assertThat(r.body()).isEqualTo("3");
     assertThat(r.headers().firstValue("content-type")).hasValue("application/json; charset=utf-8");
+  }
+
+  @Test
+  void theServersOwnPortAnswersHttpBesideTheCourierProtocol() throws Exception {
+    URI main = URI.create("http://127.0.0.1:" + server.port() + "/test.Shop/add");
+    for (int i = 0; i < 2; i++) { // twice: keep-alive on the detected connection
+      HttpResponse<String> r = http.send(HttpRequest.newBuilder(main)
+          .header("content-type", "application/json")
+          .POST(BodyPublishers.ofString("[40, 2]")).build(), BodyHandlers.ofString());
+      assertThat(r.statusCode()).isEqualTo(200);
+      assertThat(r.body()).isEqualTo("42");
+    }
+    HttpResponse<String> missing = http.send(HttpRequest.newBuilder(
+        URI.create("http://127.0.0.1:" + server.port() + "/test.Shop/nope"))
+        .header("content-type", "application/json")
+        .POST(BodyPublishers.ofString("[]")).build(), BodyHandlers.ofString());
+    assertThat(missing.statusCode()).isEqualTo(404);
+    try (CourierClient client = CourierClient.builder()
+        .address("127.0.0.1:" + server.port()).build()) {
+      assertThat(client.stub(Shop.class).add(1, 2)).isEqualTo(3);
+    }
   }
 
   @Test

@@ -81,17 +81,27 @@ class WireAbuseTest {
   }
 
   @Test
-  void row01_httpAndTlsBytesOnThePortAreClosedWithAReason() throws IOException {
-    byte[] http = "GET / HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+  void row01_tlsBytesOnThePortAreClosedWithAReason() throws IOException {
     byte[] clientHello = {0x16, 0x03, 0x01, 0x00, (byte) 0xc8, 0x01, 0x00, 0x00, (byte) 0xc4};
-    for (byte[] junk : List.of(http, clientHello)) {
-      try (RawFrames c = connect()) {
-        c.send(junk);
-        RawFrames.Reply r = c.read();
-        assertThat(r.isGoAway()).isTrue();
-        assertThat(r.description()).contains("bad magic", "is this a Courier port?");
-        assertThat(c.closedByServer()).isTrue();
-      }
+    try (RawFrames c = connect()) {
+      c.send(clientHello);
+      RawFrames.Reply r = c.read();
+      assertThat(r.isGoAway()).isTrue();
+      assertThat(r.description()).contains("bad magic", "is this a Courier port?");
+      assertThat(c.closedByServer()).isTrue();
+    }
+    assertServesOnNewConnection();
+  }
+
+  /** HTTP/1.x on the port goes to the HTTP side, which answers in HTTP (and the port lives on). */
+  @Test
+  void row01_httpBytesOnThePortAreAnsweredInHttp() throws IOException {
+    byte[] http = "GET / HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+    try (Socket s = new Socket(InetAddress.getLoopbackAddress(), server.port())) {
+      s.setSoTimeout(5000);
+      s.getOutputStream().write(http);
+      byte[] head = s.getInputStream().readNBytes(9);
+      assertThat(new String(head, StandardCharsets.US_ASCII)).isEqualTo("HTTP/1.1 ");
     }
     assertServesOnNewConnection();
   }

@@ -1,0 +1,85 @@
+package io.courier;
+
+import java.util.Objects;
+
+/**
+ * What a service method can learn about, and add to, the call it is serving: the request's
+ * metadata, the response headers and trailers to send, and whether responses should be
+ * compressed. Reach it through {@link CallContext#currentCall()} inside the method (or keep the
+ * reference to use it from a stream's callbacks).
+ *
+ * <p>Filled by the gRPC protocol. On a Courier-protocol call there is none yet:
+ * {@link CallContext#currentCall()} returns {@code null}, and the shortcuts on
+ * {@link CallContext} return detached metadata whose content is not sent.
+ *
+ * <p>Thread-safe. Response headers are sent with the first response message (or with the
+ * trailers when there is none): entries added later are not sent. Trailers are sent when the call
+ * ends.
+ */
+public final class ServerCallInfo {
+
+  private final String methodName;
+  private final CallMetadata requestMetadata;
+  private final CallMetadata responseHeaders = new CallMetadata();
+  private final CallMetadata responseTrailers = new CallMetadata();
+  private volatile boolean compressResponses;
+  private volatile boolean requestCompressed;
+
+  /**
+   * Used by transports.
+   *
+   * @param methodName the full method name, for example {@code grpc.testing.TestService/UnaryCall}
+   * @param requestMetadata the request's metadata (kept as given; pass a read-only instance)
+   */
+  public ServerCallInfo(String methodName, CallMetadata requestMetadata) {
+    this.methodName = Objects.requireNonNull(methodName, "methodName");
+    this.requestMetadata = Objects.requireNonNull(requestMetadata, "requestMetadata");
+  }
+
+  /** The full method name, for example {@code grpc.testing.TestService/UnaryCall}. */
+  public String methodName() {
+    return methodName;
+  }
+
+  /** The metadata the caller sent (read-only). */
+  public CallMetadata requestMetadata() {
+    return requestMetadata;
+  }
+
+  /** Headers to send before the first response message; add to it. */
+  public CallMetadata responseHeaders() {
+    return responseHeaders;
+  }
+
+  /** Trailers to send when the call ends; add to it. */
+  public CallMetadata responseTrailers() {
+    return responseTrailers;
+  }
+
+  /**
+   * Asks that the response messages sent from now on be compressed, when the caller accepts a
+   * compression the server has (gzip); {@code false} sends them uncompressed again. Messages
+   * already sent are not affected. Default {@code false}.
+   */
+  public void compressResponses(boolean compress) {
+    this.compressResponses = compress;
+  }
+
+  /** Whether response messages are to be compressed (see {@link #compressResponses}). */
+  public boolean compressResponses() {
+    return compressResponses;
+  }
+
+  /**
+   * Whether the request message being handled (the unary request, or the stream message being
+   * delivered to {@code onNext}) arrived compressed.
+   */
+  public boolean requestCompressed() {
+    return requestCompressed;
+  }
+
+  /** Used by transports before each request message is handed to the method. */
+  public void requestCompressed(boolean compressed) {
+    this.requestCompressed = compressed;
+  }
+}

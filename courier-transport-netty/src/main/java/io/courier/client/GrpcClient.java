@@ -1,0 +1,158 @@
+package io.courier.client;
+
+import io.courier.transport.netty.GrpcClientTransport;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Calls a gRPC server (any implementation: grpc-java, grpc-go, a Courier server) through a plain
+ * Java interface whose methods take and return protobuf messages; no generated gRPC stubs.
+ *
+ * <pre>{@code
+ * try (GrpcClient client = GrpcClient.builder().address("127.0.0.1:50051").build()) {
+ *   Greeter greeter = client.stub(Greeter.class);   // @ServiceName("demo.Greeter")
+ *   HelloReply reply = greeter.sayHello(HelloRequest.newBuilder().setName("Ada").build());
+ * }
+ * }</pre>
+ *
+ * <p>The path of a method is {@code /<service name>/<Method>} as on a Courier server. Unary
+ * methods ({@code R m(Q)}, {@code CompletableFuture<R> m(Q)}), server-streaming ones
+ * ({@code void m(Q, StreamObserver<R>)}) and client or bidirectional streaming ones
+ * ({@code StreamObserver<Q> m(StreamObserver<R>)}: {@code onError} on the returned request
+ * stream cancels the call) are supported; a method with other types throws
+ * {@code UnsupportedOperationException}. Not yet: TLS, request metadata, flow control on request
+ * streams (messages wait in memory until the stream takes them). Deadlines come from {@code CallContext}, {@code @Timeout} and
+ * {@link Builder#timeout(Duration)} (the earliest wins) and travel as {@code grpc-timeout};
+ * failures are {@code RpcException}s with the server's status code and message.
+ *
+ * <p>Thread-safe. One HTTP/2 connection, opened on the first call and again after the server
+ * closes it or sends GOAWAY.
+ */
+public final class GrpcClient implements AutoCloseable {
+
+  private final GrpcClientTransport transport;
+  private final ExecutorService ownedCallbacks;
+
+  private GrpcClient(Builder b) {
+    Executor callbacks = b.callbackExecutor;
+    ExecutorService owned = null;
+    if (callbacks == null) {
+      AtomicInteger n = new AtomicInteger();
+      ThreadFactory tf = r -> {
+        Thread t = new Thread(r, "courier-grpc-callback-" + n.incrementAndGet());
+        t.setDaemon(true);
+        return t;
+      };
+      owned = Executors.newCachedThreadPool(tf);
+      callbacks = owned;
+    }
+    this.ownedCallbacks = owned;
+    int colon = b.address.lastIndexOf(':');
+    String host = b.address.substring(0, colon);
+    int port = Integer.parseInt(b.address.substring(colon + 1));
+    this.transport = new GrpcClientTransport(host, port, b.timeout.toNanos(),
+        b.connectTimeout.toMillis(), b.maxMessageBytes, callbacks, 1);
+  }
+
+  /** A new builder. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * A stub of {@code type}, cached per interface.
+   *
+   * @throws IllegalArgumentException when {@code type} is not a valid service interface
+   */
+  public <T> T stub(Class<T> type) {
+    return transport.stub(Objects.requireNonNull(type, "type"));
+  }
+
+  /** Closes the connection; calls in flight fail with UNAVAILABLE. */
+  @Override
+  public void close() {
+    transport.close();
+    if (ownedCallbacks != null) {
+      ownedCallbacks.shutdown();
+    }
+  }
+
+  /** Builds a {@link GrpcClient}. Not thread-safe. */
+  public static final class Builder {
+    private String address;
+    private Duration timeout = Duration.ofSeconds(5);
+    private Duration connectTimeout = Duration.ofSeconds(3);
+    private int maxMessageBytes = 16 << 20;
+    private Executor callbackExecutor;
+
+    private Builder() {}
+
+    /** The server, {@code host:port} (plaintext HTTP/2). Required. */
+    public Builder address(String hostPort) {
+      Objects.requireNonNull(hostPort, "hostPort");
+      int colon = hostPort.lastIndexOf(':');
+      int port = -1;
+      try {
+        port = colon > 0 ? Integer.parseInt(hostPort.substring(colon + 1)) : -1;
+      } catch (NumberFormatException ignored) {
+        // reported below
+      }
+      if (port < 1 || port > 65535) {
+        throw new IllegalArgumentException("address: '" + hostPort + "' (expected: host:port)");
+      }
+      this.address = hostPort;
+      return this;
+    }
+
+    /** The deadline of calls that have none from the context or {@code @Timeout}; default 5 s. */
+    public Builder timeout(Duration timeout) {
+      Objects.requireNonNull(timeout, "timeout");
+      if (timeout.isNegative()) {
+        throw new IllegalArgumentException("timeout: " + timeout + " (expected: >= 0)");
+      }
+      this.timeout = timeout;
+      return this;
+    }
+
+    /** How long to wait for the connection; default 3 s. */
+    public Builder connectTimeout(Duration timeout) {
+      Objects.requireNonNull(timeout, "connectTimeout");
+      if (timeout.isNegative() || timeout.isZero()) {
+        throw new IllegalArgumentException("connectTimeout: " + timeout + " (expected: > 0)");
+      }
+      this.connectTimeout = timeout;
+      return this;
+    }
+
+    /** Largest response message accepted (after decompression); default 16 MiB. */
+    public Builder maxMessageBytes(int bytes) {
+      if (bytes <= 0) {
+        throw new IllegalArgumentException("maxMessageBytes: " + bytes + " (expected: > 0)");
+      }
+      this.maxMessageBytes = bytes;
+      return this;
+    }
+
+    /**
+     * Where futures complete and stream observers are called (the client does not shut it
+     * down); default: a cached pool of daemon threads.
+     */
+    public Builder callbackExecutor(Executor executor) {
+      this.callbackExecutor = Objects.requireNonNull(executor, "executor");
+      return this;
+    }
+
+    /** Builds the client (it connects on the first call). */
+    public GrpcClient build() {
+      if (address == null) {
+        throw new IllegalStateException("no address: call address(host:port) first");
+      }
+      return new GrpcClient(this);
+    }
+  }
+}
