@@ -55,7 +55,7 @@ final class ForySerializer implements Serializer {
     this.allowed = config.allowedTypes().stream().map(Class::getName)
         .collect(Collectors.toUnmodifiableSet());
     this.fory = build(config);
-    fory.setClassChecker((resolver, className) -> {
+    fory.setTypeChecker((resolver, className) -> {
       if (allowed.contains(SafeTypes.elementName(className)) || SafeTypes.isSafe(className)) {
         return true;
       }
@@ -157,10 +157,10 @@ final class ForySerializer implements Serializer {
     MemoryBuffer buf = MemoryBuffer.fromByteBuffer(view);
     buf.writerIndex(0);
     byte[] heap = buf.getHeapMemory();
-    long address = buf.getUnsafeAddress();
+    boolean offHeap = buf.isOffHeap();
     fory.serialize(buf, value);
     int n = buf.writerIndex();
-    if (buf.getHeapMemory() == heap && buf.getUnsafeAddress() == address) {
+    if (buf.getHeapMemory() == heap && buf.isOffHeap() == offHeap) {
       mem.commit(n);
     } else { // the hint was short and Fory moved the bytes to an array of its own
       mem.commit(0);

@@ -25,7 +25,13 @@ final class SafeTypes {
       "java.util.EnumMap", "java.util.EnumSet", "java.util.RegularEnumSet",
       "java.util.JumboEnumSet", "java.util.Arrays$ArrayList",
       "java.util.concurrent.ConcurrentHashMap", "java.util.concurrent.ConcurrentSkipListMap",
-      "java.util.concurrent.ConcurrentSkipListSet", "java.util.concurrent.CopyOnWriteArrayList");
+      "java.util.concurrent.ConcurrentSkipListSet", "java.util.concurrent.CopyOnWriteArrayList",
+      // interfaces and abstract types, which Fory names for declared field types; they cannot
+      // be instantiated, so naming them creates nothing
+      "java.util.Collection", "java.util.List", "java.util.Set", "java.util.SortedSet",
+      "java.util.NavigableSet", "java.util.Queue", "java.util.Deque", "java.util.Map",
+      "java.util.SortedMap", "java.util.NavigableMap", "java.lang.Number",
+      "java.lang.CharSequence");
 
   private static final String[] PREFIXES = {
       "java.time.", "java.util.ImmutableCollections$", "java.util.Collections$Empty",
