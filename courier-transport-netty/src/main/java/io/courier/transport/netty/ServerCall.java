@@ -4,6 +4,7 @@ import io.courier.CallContext;
 import io.courier.Deadline;
 import io.courier.ErrorReason;
 import io.courier.RpcException;
+import io.courier.Status;
 import io.courier.core.MethodDescriptor;
 import io.courier.internal.codec.Bodies;
 import io.courier.internal.codec.Compressors;
@@ -184,7 +185,9 @@ final class ServerCall implements Runnable {
       stack = sw.toString();
     }
     if (t instanceof RpcException r) {
-      respondError(r.reason(), r.status().description(), r.remoteClassName(), stack);
+      // the exception's own status: a method may throw PERMISSION_DENIED, NOT_FOUND and the like
+      respondError(r.status().code(), r.reason(), r.status().description(), r.remoteClassName(),
+          stack);
     } else {
       respondError(ErrorReason.APPLICATION_ERROR, t.getMessage(), t.getClass().getName(), stack);
     }
@@ -192,12 +195,18 @@ final class ServerCall implements Runnable {
 
   /** Sends an error answer (none for one-way calls). Callable before or after the method ran. */
   void respondError(ErrorReason reason, String description, String remoteClass, String stack) {
+    respondError(reason.code(), reason, description, remoteClass, stack);
+  }
+
+  /** Sends an error answer with a status of its own (none for one-way calls). */
+  void respondError(Status.Code code, ErrorReason reason, String description, String remoteClass,
+      String stack) {
     if (oneWay || cancelled) {
       connection.callDone(this, null);
       return;
     }
     ByteBuf buf = FrameCodec.start(connection.alloc(), 128, Frame.FLAG_RESPONSE, 0, 0,
-        reason.code().value(), requestId, 0, 0);
+        code.value(), requestId, 0, 0);
     ErrorBody.write(buf, reason, description, remoteClass, stack);
     stampTimes(buf);
     FrameCodec.finish(buf, 0, 0);

@@ -65,6 +65,32 @@ class EndToEndTest {
     assertThat(calc.delayedEcho("later", 50).get(5, TimeUnit.SECONDS)).isEqualTo("later");
   }
 
+  /** A service whose method refuses with a status of its own choosing. */
+  @io.courier.annotation.ServiceName("test.Vault")
+  public interface Vault {
+    String open(String who);
+  }
+
+  @Test
+  void aStatusThrownByTheMethodReachesTheCallerAsItIs() {
+    CourierServer vaultServer = CourierServer.builder().host("127.0.0.1").port(0)
+        .service(Vault.class, who -> {
+          throw new io.courier.RpcException(io.courier.Status.Code.PERMISSION_DENIED.toStatus()
+              .withDescription(who + " may not open the vault"));
+        })
+        .build().start();
+    try (CourierClient c = CourierClient.builder()
+        .address("127.0.0.1:" + vaultServer.port()).build()) {
+      assertThatThrownBy(() -> c.stub(Vault.class).open("mallory"))
+          .isInstanceOfSatisfying(io.courier.RpcException.class, e -> {
+            assertThat(e.status().code()).isEqualTo(io.courier.Status.Code.PERMISSION_DENIED);
+            assertThat(e.status().description()).isEqualTo("mallory may not open the vault");
+          });
+    } finally {
+      vaultServer.close();
+    }
+  }
+
   @Test
   void oneWayCallRunsWithoutAnswer() throws Exception {
     calc.record("fire-and-forget");
