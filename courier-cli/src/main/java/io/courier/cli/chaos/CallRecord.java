@@ -43,11 +43,6 @@ final class CallRecord {
     this.idempotent = idempotent;
   }
 
-  /** Whether a reason says the call did not run (so it may be sent again, even if not idempotent). */
-  static boolean didNotRun(ErrorReason r) {
-    return r.isRetryable(); // NOT_SENT, CONNECT_FAILED, SHUTTING_DOWN, OVERLOADED, NO_PROVIDER
-  }
-
   void succeeded(long servedBy, long nanos) {
     this.port = servedBy;
     this.latencyMicros = nanos / 1_000;
@@ -59,7 +54,7 @@ final class CallRecord {
     this.endpoint = where;
     this.message = text;
     this.latencyMicros = nanos / 1_000;
-    this.outcome = didNotRun(why) ? Outcome.NOT_RUN : Outcome.UNKNOWN;
+    this.outcome = CallLedger.didNotRun(why) ? Outcome.NOT_RUN : Outcome.UNKNOWN;
   }
 
   void untyped(String text, long nanos) {

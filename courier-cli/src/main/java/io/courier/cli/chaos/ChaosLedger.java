@@ -2,8 +2,6 @@ package io.courier.cli.chaos;
 
 import io.courier.ErrorReason;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -53,14 +51,9 @@ final class ChaosLedger {
     ChaosLedger l = new ChaosLedger();
     Map<Long, Integer> runs = new HashMap<>();
     for (Path p : ledgers) {
-      if (!Files.exists(p)) {
-        continue;
-      }
-      for (String line : Files.readAllLines(p, StandardCharsets.US_ASCII)) {
-        if (!line.isBlank()) {
-          runs.merge(Long.parseLong(line.trim()), 1, Integer::sum);
-          l.executions++;
-        }
+      for (long id : CallLedger.read(p)) {
+        runs.merge(id, 1, Integer::sum);
+        l.executions++;
       }
     }
     Map<Long, CallRecord> byId = new HashMap<>();
@@ -96,7 +89,8 @@ final class ChaosLedger {
             l.violations.add(c + ": failed with a reason that says it did not run, yet ran "
                 + ran + " time(s)");
           } else if (ran > 0) {
-            l.idempotentRepeats.add(c + ": ran " + ran + " time(s) before its last attempt failed");
+            l.idempotentRepeats.add(c + ": ran " + ran
+                + " time(s) before its last attempt failed");
           }
         }
         case UNKNOWN -> l.add(ran > 0 ? l.unknownRan : l.unknownNotRan, col);
@@ -151,7 +145,10 @@ final class ChaosLedger {
     b.append(String.format("%-36s %14d %12d %8d%n", name, v[RECORD], v[READ], v[TOTAL]));
   }
 
-  /** Typed failures by reason and status, for example {@code DEADLINE_EXCEEDED (DEADLINE_EXCEEDED) 3}. */
+  /**
+   * Typed failures by reason and status, for example
+   * {@code DEADLINE_EXCEEDED (DEADLINE_EXCEEDED) 3}.
+   */
   String reasons() {
     if (byReason.isEmpty()) {
       return "none";

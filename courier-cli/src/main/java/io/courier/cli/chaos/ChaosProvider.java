@@ -5,7 +5,6 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -97,15 +96,10 @@ public final class ChaosProvider {
       if (before > 0) {
         LockSupport.parkNanos(before);
       }
-      ByteBuffer b = ByteBuffer.wrap((callId + "\n").getBytes(StandardCharsets.US_ASCII));
-      synchronized (ledger) {
-        try {
-          while (b.hasRemaining()) {
-            ledger.write(b);
-          }
-        } catch (IOException e) {
-          throw new UncheckedIOException(e);
-        }
+      try {
+        CallLedger.append(ledger, callId);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
       }
       if (halfWorkNanos > 0) {
         LockSupport.parkNanos(halfWorkNanos);

@@ -45,7 +45,7 @@ public final class ChaosRun {
       String registry, Set<Fault> faults, Duration faultInterval, int rate, int callers,
       Duration timeout, Duration work, Path dir) {}
 
-  /** ZooKeeper session timeout of the embedded registry's clients: a killed provider leaves soon. */
+  /** ZooKeeper session timeout of the embedded registry's clients: a killed provider leaves. */
   private static final int SESSION_TIMEOUT_MS = 4_000;
   private static final long START_SECONDS = 60;
 

@@ -46,7 +46,7 @@ final class Child {
     reader.start();
   }
 
-  /** Starts {@code mainClass} with {@code args}; its standard error goes to {@code dir/name.log}. */
+  /** Starts {@code mainClass} with {@code args}; its standard error goes to dir/NAME.log. */
   static Child start(String name, Path dir, String mainClass, List<String> args)
       throws IOException {
     Path log = dir.resolve(name + ".log");
