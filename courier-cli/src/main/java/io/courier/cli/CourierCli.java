@@ -10,7 +10,7 @@ import java.util.stream.Collectors;
 
 /**
  * The {@code courier} command line: {@code courier <command> [options]}, one subcommand per
- * tool ({@code registry} for now).
+ * tool ({@code registry}, {@code chaos}).
  *
  * <pre>{@code
  * $ courier registry --port 2181
@@ -33,7 +33,7 @@ public final class CourierCli {
   public static final int EXIT_USAGE = 2;
 
   /** Every command, in the order {@code courier --help} lists them. */
-  static final List<Command> COMMANDS = List.of(new RegistryCommand());
+  static final List<Command> COMMANDS = List.of(new RegistryCommand(), new ChaosCommand());
 
   private CourierCli() {}
 

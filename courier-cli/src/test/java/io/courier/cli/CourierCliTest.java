@@ -80,7 +80,7 @@ class CourierCliTest {
     Result r = run("regsitry");
     assertThat(r.status()).isEqualTo(CourierCli.EXIT_USAGE);
     assertThat(r.out()).isEmpty();
-    assertThat(r.err()).startsWith("courier: unknown command 'regsitry' (commands: registry)")
+    assertThat(r.err()).startsWith("courier: unknown command 'regsitry' (commands: registry, chaos)")
         .contains("Run 'courier --help' for usage.");
     assertThat(run("help", "nothing").status()).isEqualTo(CourierCli.EXIT_USAGE);
   }

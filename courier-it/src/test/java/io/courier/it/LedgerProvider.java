@@ -1,11 +1,11 @@
 package io.courier.it;
 
+import io.courier.cli.chaos.CallLedger;
 import io.courier.server.CourierServer;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -78,16 +78,10 @@ public final class LedgerProvider {
 
     @Override
     public long work(long callId, long sleepMicros) {
-      byte[] line = (callId + "\n").getBytes(StandardCharsets.US_ASCII);
-      synchronized (ledger) {
-        try {
-          ByteBuffer b = ByteBuffer.wrap(line);
-          while (b.hasRemaining()) {
-            ledger.write(b);
-          }
-        } catch (IOException e) {
-          throw new UncheckedIOException(e);
-        }
+      try {
+        CallLedger.append(ledger, callId);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
       }
       if (sleepMicros > 0) {
         LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(sleepMicros));

@@ -2,6 +2,7 @@ package io.courier.it;
 
 import io.courier.ErrorReason;
 import io.courier.RpcException;
+import io.courier.cli.chaos.CallLedger;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -69,7 +70,7 @@ final class LoadDriver implements AutoCloseable {
 
   /** Reasons that mean the call provably did not run. */
   static boolean didNotRun(ErrorReason r) {
-    return r.isRetryable(); // NOT_SENT, CONNECT_FAILED, SHUTTING_DOWN, OVERLOADED, NO_PROVIDER
+    return CallLedger.didNotRun(r);
   }
 
   /** Reasons after which the call may or may not have run once. */

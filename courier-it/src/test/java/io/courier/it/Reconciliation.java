@@ -1,11 +1,10 @@
 package io.courier.it;
 
 import io.courier.ErrorReason;
+import io.courier.cli.chaos.CallLedger;
 import io.courier.it.LoadDriver.Call;
 import io.courier.it.LoadDriver.Outcome;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -62,14 +61,8 @@ final class Reconciliation {
     Map<Long, List<ProviderProcess>> ran = new HashMap<>();
     long executed = 0;
     for (ProviderProcess p : providers) {
-      if (!Files.exists(p.ledger)) {
-        continue;
-      }
-      for (String line : Files.readAllLines(p.ledger, StandardCharsets.US_ASCII)) {
-        if (line.isEmpty()) {
-          continue;
-        }
-        ran.computeIfAbsent(Long.parseLong(line), id -> new ArrayList<>(1)).add(p);
+      for (long id : CallLedger.read(p.ledger)) {
+        ran.computeIfAbsent(id, k -> new ArrayList<>(1)).add(p);
         executed++;
       }
     }
