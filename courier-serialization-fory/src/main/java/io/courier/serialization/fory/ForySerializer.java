@@ -230,7 +230,15 @@ final class ForySerializer implements Serializer {
     byte[] bytes = view == null ? readBody(in) : null;
     int size = view != null ? view.remaining() : bytes.length;
     try {
-      return view != null ? fory.deserialize(view) : fory.deserialize(bytes);
+      MemoryBuffer buf = view != null ? MemoryBuffer.fromByteBuffer(view)
+          : MemoryBuffer.fromByteArray(bytes);
+      Object value = fory.deserialize(buf);
+      if (buf.readerIndex() != size) {
+        // bytes Fory did not read mean the payload is not what it claims (a negative count, say)
+        throw new SerializationException("malformed fory payload: " + (size - buf.readerIndex())
+            + " of " + size + " bytes left unread");
+      }
+      return value;
     } catch (StackOverflowError e) {
       throw new SerializationException("value nested too deeply");
     } catch (OutOfMemoryError e) {

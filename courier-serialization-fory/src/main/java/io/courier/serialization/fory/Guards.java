@@ -83,10 +83,10 @@ final class Guards {
     bound(fory, double[].class, 0, 1);
     bound(fory, String[].class, 0, 1);
     bound(fory, Object[].class, 1, 1);
-    // the collections that allocate room for every declared element up front
+    // the collections and maps that allocate room for every declared element up front
     for (Class<?> c : List.of(ArrayList.class, ArrayDeque.class, Vector.class,
         CopyOnWriteArrayList.class, Arrays.asList().getClass(), List.of(1, 2, 3).getClass(),
-        Set.of(1, 2, 3).getClass())) {
+        Set.of(1, 2, 3).getClass(), Map.of(1, 1, 2, 2, 3, 3).getClass())) {
       bound(fory, c, 0, 1);
     }
     for (Class<?> c : PRE_REGISTERED) {
@@ -114,8 +114,13 @@ final class Guards {
   private static void bound(ThreadSafeFory fory, Class<?> c, int flagBits, int minBytes) {
     fory.registerSerializer(c, f -> {
       Serializer original = f.getClassResolver().getSerializer(c);
-      return original instanceof CollectionSerializer list
-          ? new BoundedCollection(f, list) : new Bounded(f, original, flagBits, minBytes);
+      if (original instanceof CollectionSerializer list) {
+        return new BoundedCollection(f, list);
+      }
+      if (original instanceof MapSerializer map) {
+        return new BoundedMap(f, map);
+      }
+      return new Bounded(f, original, flagBits, minBytes);
     });
   }
 
@@ -192,6 +197,44 @@ final class Guards {
     @Override
     public T onCollectionRead(Collection collection) {
       return delegate.onCollectionRead(collection);
+    }
+
+    @Override
+    public T copy(T value) {
+      return delegate.copy(value);
+    }
+  }
+
+  /** As {@link BoundedCollection}, for a map: its entries' count comes first. */
+  static final class BoundedMap<T extends Map<?, ?>> extends MapSerializer<T> {
+    private final MapSerializer<T> delegate;
+
+    BoundedMap(Fory fory, MapSerializer<T> delegate) {
+      super(fory, delegate.getType(), delegate.supportCodegenHook(), delegate.isImmutable());
+      this.delegate = delegate;
+    }
+
+    @Override
+    public Map onMapWrite(MemoryBuffer buffer, T value) {
+      return delegate.onMapWrite(buffer, value);
+    }
+
+    @Override
+    public Map newMap(MemoryBuffer buffer) {
+      checkLength(buffer, 0, 1, type);
+      Map m = delegate.newMap(buffer);
+      setNumElements(delegate.getAndClearNumElements());
+      return m;
+    }
+
+    @Override
+    public T onMapRead(Map map) {
+      return delegate.onMapRead(map);
+    }
+
+    @Override
+    public T onMapCopy(Map map) {
+      return delegate.onMapCopy(map);
     }
 
     @Override

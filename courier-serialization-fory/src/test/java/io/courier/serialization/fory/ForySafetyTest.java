@@ -210,6 +210,15 @@ class ForySafetyTest extends SerializerSafetyContract {
       out.add(declaring(new ArrayDeque<>(), new ArrayDeque<>(List.of(1)), huge, false));
       out.add(declaring(new HashMap<>(), new HashMap<>(Map.of(1, 1)), huge, false));
       out.add(declaring(new HashSet<>(), new HashSet<>(Set.of(1)), huge, false));
+      out.add(declaring(List.of(1, 2, 3), List.of(1, 2, 3, 4), huge, false));
+      out.add(declaring(Set.of(1, 2, 3), Set.of(1, 2, 3, 4), huge, false));
+      out.add(declaring(Map.of(1, 1, 2, 2, 3, 3), Map.of(1, 1, 2, 2, 3, 3, 4, 4), huge, false));
+      out.add(declaring(new java.util.TreeMap<>(), new java.util.TreeMap<>(Map.of(1, 1)), huge,
+          false));
+      out.add(declaring(new java.util.LinkedList<>(), new java.util.LinkedList<>(List.of(1)),
+          huge, false));
+      out.add(declaring(new java.util.concurrent.ConcurrentHashMap<>(),
+          new java.util.concurrent.ConcurrentHashMap<>(Map.of(1, 1)), huge, false));
     }
     return out;
   }
