@@ -84,7 +84,7 @@ public abstract class SerializerSafetyContract {
   /** Arguments nested {@code depth} levels deep (lists in lists, objects in objects, arrays). */
   protected abstract List<Payload> nested(int depth) throws Exception;
 
-  /** Small payloads declaring a length (string, array, collection, map) far above what they hold. */
+  /** Small payloads declaring a length (string, array, list, map) far above what they hold. */
   protected abstract List<Payload> hugeDeclaredLengths() throws Exception;
 
   /** Records every class name the serializer asks it for. */

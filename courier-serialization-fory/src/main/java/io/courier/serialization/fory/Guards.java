@@ -13,6 +13,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import org.apache.fory.Fory;
 import org.apache.fory.ThreadSafeFory;
 import org.apache.fory.config.Language;
+import org.apache.fory.logging.LogLevel;
+import org.apache.fory.logging.LoggerFactory;
 import org.apache.fory.memory.MemoryBuffer;
 import org.apache.fory.serializer.ArraySerializers;
 import org.apache.fory.serializer.Serializer;
@@ -56,8 +58,17 @@ final class Guards {
   static final Set<Class<?>> PRE_REGISTERED = preRegistered();
 
   private static Set<Class<?>> preRegistered() {
-    Fory probe = Fory.builder().withLanguage(Language.JAVA).requireClassRegistration(false)
-        .suppressClassRegistrationWarnings(true).build();
+    Fory probe;
+    synchronized (ForySerializer.class) { // quietly, as ForySerializer builds its own
+      int level = LoggerFactory.getLogLevel();
+      LoggerFactory.setLogLevel(LogLevel.ERROR_LEVEL);
+      try {
+        probe = Fory.builder().withLanguage(Language.JAVA).requireClassRegistration(false)
+            .suppressClassRegistrationWarnings(true).build();
+      } finally {
+        LoggerFactory.setLogLevel(level);
+      }
+    }
     Set<Class<?>> out = new LinkedHashSet<>();
     for (int id = 0; id < 1024; id++) {
       Class<?> c = probe.getClassResolver().getRegisteredClass((short) id);

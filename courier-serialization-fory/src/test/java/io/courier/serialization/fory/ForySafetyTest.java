@@ -40,6 +40,10 @@ class ForySafetyTest extends SerializerSafetyContract {
 
   public record Point(int x, int y) {}
 
+  /** Lengths inside a record's fields, read by the code Fory generates for the record. */
+  public record Blob(byte[] data, int[] numbers, String text, List<String> words,
+      Map<String, Integer> counts, Point[] points, Object[] any) {}
+
   private static final Type[] ONE_OBJECT = {Object.class};
 
   @Override
@@ -180,8 +184,11 @@ class ForySafetyTest extends SerializerSafetyContract {
    */
   private Payload declaring(Object empty, Object one, long huge, boolean string)
       throws IOException {
-    Type[] types = {Object.class};
-    List<Class<?>> allow = List.of(Point.class);
+    return declaring(empty, one, huge, string, new Type[] {Object.class}, List.of(Point.class));
+  }
+
+  private Payload declaring(Object empty, Object one, long huge, boolean string, Type[] types,
+      List<Class<?>> allow) throws IOException {
     byte[] a = write(new Object[] {empty}, types, allow, getClass().getClassLoader(), 64);
     byte[] b = write(new Object[] {one}, types, allow, getClass().getClassLoader(), 64);
     int p = 0;
@@ -221,6 +228,47 @@ class ForySafetyTest extends SerializerSafetyContract {
           new java.util.concurrent.ConcurrentHashMap<>(Map.of(1, 1)), huge, false));
     }
     return out;
+  }
+
+  /** A blob whose every field has one element, except {@code field}, which has {@code n}. */
+  private static Blob blob(int field, int n) {
+    int[] k = {1, 1, 1, 1, 1, 1, 1};
+    if (field >= 0) {
+      k[field] = n;
+    }
+    return new Blob(new byte[k[0]], new int[k[1]], "x".repeat(k[2]),
+        new ArrayList<>(java.util.Collections.nCopies(k[3], "w")),
+        k[4] == 0 ? new HashMap<>() : new HashMap<>(Map.of("k", 1)), new Point[k[5]],
+        new Object[k[6]]);
+  }
+
+  /**
+   * Fory reads a record's fields with code it generates in the background after the first uses;
+   * the lengths of fields are checked on that path too. Each field in turn declares the huge
+   * length.
+   */
+  @Test
+  void lengthsInsideRecordFieldsAreCheckedAfterCodeGenerationToo() throws Exception {
+    Type[] types = {Blob.class};
+    List<Class<?>> allow = List.of(Blob.class, Point.class);
+    Serializer s = provider().create(SerializerConfig.builder().allow(allow).build());
+    byte[] good = write(new Object[] {blob(-1, 1)}, types, allow, getClass().getClassLoader(),
+        64);
+    for (int i = 0; i < 40; i++) { // give the background compilation time to finish
+      assertThat(((Blob) s.readArguments(types, new ByteArrayInputStream(good))[0]).data())
+          .hasSize(1);
+      Thread.sleep(25);
+    }
+    for (int field = 0; field < 7; field++) {
+      Payload p = declaring(blob(field, 0), blob(field, 1), 100_000_000L, field == 2, types,
+          allow);
+      // Fory checks a string's length itself, and a HashMap grows as entries arrive (so it fails
+      // when they run out); the arrays and the list are refused by Courier's length checks
+      assertThatThrownBy(() -> s.readArguments(types, new ByteArrayInputStream(p.bytes())))
+          .as("field %d", field)
+          .isInstanceOf(SerializationException.class)
+          .hasMessageContaining(field == 2 || field == 4 ? "malformed" : "exceeds");
+    }
   }
 
   @Test
