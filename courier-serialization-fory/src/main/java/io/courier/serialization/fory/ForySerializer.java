@@ -18,6 +18,7 @@ import java.util.StringJoiner;
 import java.util.stream.Collectors;
 import org.apache.fory.Fory;
 import org.apache.fory.ThreadSafeFory;
+import org.apache.fory.config.CompatibleMode;
 import org.apache.fory.config.Language;
 import org.apache.fory.logging.LogLevel;
 import org.apache.fory.logging.LoggerFactory;
@@ -67,6 +68,9 @@ final class ForySerializer implements Serializer {
       try {
         return Fory.builder()
             .withLanguage(Language.JAVA)
+            // 0.13's default, which 1.x changed: class names are written where values are, not
+            // as layered type definitions naming superclasses before the class itself
+            .withCompatibleMode(CompatibleMode.SCHEMA_CONSISTENT)
             .withRefTracking(false)
             .requireClassRegistration(false)
             .suppressClassRegistrationWarnings(true)

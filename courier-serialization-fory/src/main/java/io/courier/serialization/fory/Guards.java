@@ -13,9 +13,14 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import org.apache.fory.Fory;
 import org.apache.fory.ThreadSafeFory;
 import org.apache.fory.config.Language;
+import org.apache.fory.context.CopyContext;
+import org.apache.fory.context.ReadContext;
+import org.apache.fory.context.WriteContext;
 import org.apache.fory.logging.LogLevel;
 import org.apache.fory.logging.LoggerFactory;
 import org.apache.fory.memory.MemoryBuffer;
+import org.apache.fory.resolver.ClassResolver;
+import org.apache.fory.resolver.TypeResolver;
 import org.apache.fory.serializer.ArraySerializers;
 import org.apache.fory.serializer.Serializer;
 import org.apache.fory.serializer.collection.CollectionSerializer;
@@ -25,9 +30,11 @@ import org.apache.fory.serializer.collection.MapSerializer;
  * Serializers Courier puts in front of Fory's own, for two holes a class checker cannot close.
  *
  * <p>Sizes: Fory allocates an array or a list from its declared length before reading the
- * elements, and for primitive arrays copies that many bytes whether or not the body holds them.
- * {@link Bounded} reads the length first and refuses one larger than the bytes that remain (every
- * element takes at least one byte), so a hostile length costs nothing.
+ * elements. Fory 1.6 checks most such lengths against the bytes that remain itself (0.13 did not,
+ * and copied a primitive array's bytes whether or not the body held them); {@link Bounded} still
+ * reads the length first and refuses one larger than the bytes that remain (every element takes
+ * at least one byte), so a hostile length costs nothing and the error names it, whatever the
+ * Fory version.
  *
  * <p>Numbered classes: Fory resolves the JDK classes it pre-registers by number, without asking
  * the class checker. Each one that is neither in {@link SafeTypes} nor on the allow-list gets
@@ -69,9 +76,10 @@ final class Guards {
         LoggerFactory.setLogLevel(level);
       }
     }
+    ClassResolver resolver = (ClassResolver) probe.getTypeResolver(); // Java mode's resolver
     Set<Class<?>> out = new LinkedHashSet<>();
-    for (int id = 0; id < 1024; id++) {
-      Class<?> c = probe.getClassResolver().getRegisteredClass((short) id);
+    for (int id = 0; id <= Short.MAX_VALUE; id++) {
+      Class<?> c = resolver.getRegisteredClass((short) id);
       if (c != null && !c.isPrimitive()) {
         out.add(c);
       }
@@ -84,21 +92,18 @@ final class Guards {
    * names of the allow-listed classes.
    */
   static void install(ThreadSafeFory fory, Set<String> allowed) {
-    bound(fory, byte[].class, 0, 1);
-    bound(fory, boolean[].class, 0, 1);
-    bound(fory, char[].class, 0, 1);
-    bound(fory, short[].class, 0, 1);
-    bound(fory, int[].class, 0, 1);
-    bound(fory, long[].class, 0, 1);
-    bound(fory, float[].class, 0, 1);
-    bound(fory, double[].class, 0, 1);
-    bound(fory, String[].class, 0, 1);
-    bound(fory, Object[].class, 1, 1);
+    // a primitive array's prefix counts its bytes, the others' count their elements; either way
+    // each takes at least one byte
+    for (Class<?> c : List.of(byte[].class, boolean[].class, char[].class, short[].class,
+        int[].class, long[].class, float[].class, double[].class, String[].class,
+        Object[].class)) {
+      bound(fory, c);
+    }
     // the collections and maps that allocate room for every declared element up front
     for (Class<?> c : List.of(ArrayList.class, ArrayDeque.class, Vector.class,
         CopyOnWriteArrayList.class, Arrays.asList().getClass(), List.of(1, 2, 3).getClass(),
         Set.of(1, 2, 3).getClass(), Map.of(1, 1, 2, 2, 3, 3).getClass())) {
-      bound(fory, c, 0, 1);
+      bound(fory, c);
     }
     for (Class<?> c : PRE_REGISTERED) {
       Class<?> element = c;
@@ -107,74 +112,75 @@ final class Guards {
       }
       if (!element.isPrimitive() && !SafeTypes.isSafe(c.getName())
           && !allowed.contains(element.getName())) {
-        fory.registerSerializer(c, f -> refused(f, c));
+        fory.registerSerializer(c, r -> refused(r, c));
       }
     }
     // arrays of other classes (an allow-listed record's array, say) get their serializer made on
     // first use: bound those too
-    fory.setSerializerFactory((f, c) -> c.isArray() && !c.getComponentType().isPrimitive()
-        ? boundedObjectArray(f, c) : null);
+    fory.registerSerializerFactory((r, c) -> c.isArray() && !c.getComponentType().isPrimitive()
+        ? boundedObjectArray(r, c) : null);
   }
 
   @SuppressWarnings({"unchecked", "rawtypes"})
-  private static Serializer<?> boundedObjectArray(Fory f, Class<?> c) {
-    return new Bounded(f, new ArraySerializers.ObjectArraySerializer(f, c), 1, 1);
+  private static Serializer<?> boundedObjectArray(TypeResolver r, Class<?> c) {
+    return new Bounded(r, new ArraySerializers.ObjectArraySerializer(r, c));
   }
 
   @SuppressWarnings({"unchecked", "rawtypes"})
-  private static void bound(ThreadSafeFory fory, Class<?> c, int flagBits, int minBytes) {
-    fory.registerSerializer(c, f -> {
-      Serializer original = f.getClassResolver().getSerializer(c);
+  private static void bound(ThreadSafeFory fory, Class<?> c) {
+    fory.registerSerializer(c, r -> {
+      Serializer original = r.getSerializer(c);
       if (original instanceof CollectionSerializer list) {
-        return new BoundedCollection(f, list);
+        return new BoundedCollection(r, list);
       }
       if (original instanceof MapSerializer map) {
-        return new BoundedMap(f, map);
+        return new BoundedMap(r, map);
       }
-      return new Bounded(f, original, flagBits, minBytes);
+      return new Bounded(r, original);
     });
   }
 
   /**
-   * Reads the declared length in front of a value (shifted right by {@code flagBits}, for formats
-   * that keep flags in its low bits), refuses it if even {@code minBytes} per element would not
-   * fit in what remains, then lets Fory's own serializer read from the same place.
+   * Reads the declared length in front of a value, refuses it if even one byte per element would
+   * not fit in what remains, then lets Fory's own serializer read from the same place.
    */
   static final class Bounded<T> extends Serializer<T> {
     private final Serializer<T> delegate;
-    private final int flagBits;
-    private final int minBytes;
 
-    Bounded(Fory fory, Serializer<T> delegate, int flagBits, int minBytes) {
-      super(fory, delegate.getType(), delegate.needToWriteRef(), delegate.isImmutable());
+    Bounded(TypeResolver resolver, Serializer<T> delegate) {
+      super(resolver.getConfig(), delegate.getType(), delegate.needToWriteRef(),
+          delegate.isImmutable());
       this.delegate = delegate;
-      this.flagBits = flagBits;
-      this.minBytes = minBytes;
     }
 
     @Override
-    public void write(MemoryBuffer buffer, T value) {
-      delegate.write(buffer, value);
+    public void write(WriteContext context, T value) {
+      delegate.write(context, value);
     }
 
     @Override
-    public T copy(T value) {
-      return delegate.copy(value);
+    public T copy(CopyContext context, T value) {
+      return delegate.copy(context, value);
     }
 
     @Override
-    public T read(MemoryBuffer buffer) {
-      checkLength(buffer, flagBits, minBytes, type);
-      return delegate.read(buffer);
+    public T read(ReadContext context) {
+      checkLength(context.getBuffer(), type);
+      return delegate.read(context);
+    }
+
+    @Override
+    public boolean readDataAlwaysAdvances() {
+      return delegate.readDataAlwaysAdvances();
     }
   }
 
-  private static void checkLength(MemoryBuffer buffer, int flagBits, int minBytes, Class<?> type) {
+  private static void checkLength(MemoryBuffer buffer, Class<?> type) {
     int at = buffer.readerIndex();
-    long declared = Integer.toUnsignedLong(buffer.readVarUint32Small7()) >>> flagBits;
+    long declared = Integer.toUnsignedLong(buffer.readVarUInt32Small7());
     int remaining = buffer.size() - buffer.readerIndex();
     buffer.readerIndex(at);
-    if (declared * minBytes > remaining) {
+    if (declared > remaining) {
       throw new TooLarge("declared length " + declared + " of a " + type.getSimpleName()
           + " exceeds the " + remaining + " bytes that remain");
     }
@@ -187,20 +193,20 @@ final class Guards {
   static final class BoundedCollection<T extends Collection<?>> extends CollectionSerializer<T> {
     private final CollectionSerializer<T> delegate;
 
-    BoundedCollection(Fory fory, CollectionSerializer<T> delegate) {
-      super(fory, delegate.getType(), delegate.supportCodegenHook(), delegate.isImmutable());
+    BoundedCollection(TypeResolver resolver, CollectionSerializer<T> delegate) {
+      super(resolver, delegate.getType(), delegate.supportCodegenHook(), delegate.isImmutable());
       this.delegate = delegate;
     }
 
     @Override
-    public Collection onCollectionWrite(MemoryBuffer buffer, T value) {
-      return delegate.onCollectionWrite(buffer, value);
+    public Collection onCollectionWrite(WriteContext context, T value) {
+      return delegate.onCollectionWrite(context, value);
     }
 
     @Override
-    public Collection newCollection(MemoryBuffer buffer) {
-      checkLength(buffer, 0, 1, type);
-      Collection c = delegate.newCollection(buffer);
+    public Collection newCollection(ReadContext context, boolean elementReadAlwaysAdvances) {
+      checkLength(context.getBuffer(), type);
+      Collection c = delegate.newCollection(context, elementReadAlwaysAdvances);
       setNumElements(delegate.getAndClearNumElements());
       return c;
     }
@@ -211,8 +217,8 @@ final class Guards {
     }
 
     @Override
-    public T copy(T value) {
-      return delegate.copy(value);
+    public T copy(CopyContext context, T value) {
+      return delegate.copy(context, value);
     }
   }
 
@@ -220,20 +226,20 @@ final class Guards {
   static final class BoundedMap<T extends Map<?, ?>> extends MapSerializer<T> {
     private final MapSerializer<T> delegate;
 
-    BoundedMap(Fory fory, MapSerializer<T> delegate) {
-      super(fory, delegate.getType(), delegate.supportCodegenHook(), delegate.isImmutable());
+    BoundedMap(TypeResolver resolver, MapSerializer<T> delegate) {
+      super(resolver, delegate.getType(), delegate.supportCodegenHook(), delegate.isImmutable());
       this.delegate = delegate;
     }
 
     @Override
-    public Map onMapWrite(MemoryBuffer buffer, T value) {
-      return delegate.onMapWrite(buffer, value);
+    public Map onMapWrite(WriteContext context, T value) {
+      return delegate.onMapWrite(context, value);
     }
 
     @Override
-    public Map newMap(MemoryBuffer buffer) {
-      checkLength(buffer, 0, 1, type);
-      Map m = delegate.newMap(buffer);
+    public Map newMap(ReadContext context, boolean entryReadAlwaysAdvances) {
+      checkLength(context.getBuffer(), type);
+      Map m = delegate.newMap(context, entryReadAlwaysAdvances);
       setNumElements(delegate.getAndClearNumElements());
       return m;
     }
@@ -249,35 +255,35 @@ final class Guards {
     }
 
     @Override
-    public T copy(T value) {
-      return delegate.copy(value);
+    public T copy(CopyContext context, T value) {
+      return delegate.copy(context, value);
     }
   }
 
   @SuppressWarnings({"unchecked", "rawtypes"})
-  private static Serializer<?> refused(Fory f, Class<?> c) {
+  private static Serializer<?> refused(TypeResolver r, Class<?> c) {
     if (Collection.class.isAssignableFrom(c)) {
-      return new RefusedCollection(f, c);
+      return new RefusedCollection(r, c);
     }
     if (Map.class.isAssignableFrom(c)) {
-      return new RefusedMap(f, c);
+      return new RefusedMap(r, c);
     }
-    return new Refused<>(f, c);
+    return new Refused<>(r, c);
   }
 
   /** {@link Refused} for a collection class (Fory insists on the kind). */
   static final class RefusedCollection<T extends Collection<?>> extends CollectionSerializer<T> {
-    RefusedCollection(Fory fory, Class<T> type) {
-      super(fory, type);
+    RefusedCollection(TypeResolver resolver, Class<T> type) {
+      super(resolver, type);
     }
 
     @Override
-    public Collection onCollectionWrite(MemoryBuffer buffer, T value) {
+    public Collection onCollectionWrite(WriteContext context, T value) {
       throw new Rejected(type.getName());
     }
 
     @Override
-    public Collection newCollection(MemoryBuffer buffer) {
+    public Collection newCollection(ReadContext context, boolean elementReadAlwaysAdvances) {
       throw new Rejected(type.getName());
     }
 
@@ -289,17 +295,17 @@ final class Guards {
 
   /** {@link Refused} for a map class. */
   static final class RefusedMap<T extends Map<?, ?>> extends MapSerializer<T> {
-    RefusedMap(Fory fory, Class<T> type) {
-      super(fory, type);
+    RefusedMap(TypeResolver resolver, Class<T> type) {
+      super(resolver, type);
     }
 
     @Override
-    public Map onMapWrite(MemoryBuffer buffer, T value) {
+    public Map onMapWrite(WriteContext context, T value) {
       throw new Rejected(type.getName());
     }
 
     @Override
-    public Map newMap(MemoryBuffer buffer) {
+    public Map newMap(ReadContext context, boolean entryReadAlwaysAdvances) {
       throw new Rejected(type.getName());
     }
 
@@ -311,17 +317,17 @@ final class Guards {
 
   /** Stands in for a class Fory knows by number but the allow-list does not allow. */
   static final class Refused<T> extends Serializer<T> {
-    Refused(Fory fory, Class<T> type) {
-      super(fory, type);
+    Refused(TypeResolver resolver, Class<T> type) {
+      super(resolver.getConfig(), type);
     }
 
     @Override
-    public void write(MemoryBuffer buffer, T value) {
+    public void write(WriteContext context, T value) {
       throw new Rejected(type.getName());
     }
 
     @Override
-    public T read(MemoryBuffer buffer) {
+    public T read(ReadContext context) {
       throw new Rejected(type.getName());
     }
   }

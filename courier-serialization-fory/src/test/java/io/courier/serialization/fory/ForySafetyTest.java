@@ -97,10 +97,39 @@ class ForySafetyTest extends SerializerSafetyContract {
     }
     List<Class<?>> writerAllows = new ArrayList<>(Guards.PRE_REGISTERED);
     writerAllows.add(gadgetClass);
+    writerAllows.addAll(declaredFieldTypes(gadgetClass));
     writerAllows.add(Nest.class);
-    byte[] bytes = writeDisallowed(className, () -> write(new Object[] {arg}, ONE_OBJECT,
+    List<String> names = new ArrayList<>(List.of(className));
+    writerAllows.forEach(c -> names.add(c.getName()));
+    byte[] bytes = writeDisallowed(names, () -> write(new Object[] {arg}, ONE_OBJECT,
         writerAllows, loader, SerializerConfig.DEFAULT_MAX_DEPTH));
     return new Payload(bytes, ONE_OBJECT, List.of(Nest.class));
+  }
+
+  /**
+   * The classes a writer meets in {@code c}'s fields, and theirs in turn: Fory 1.6 asks the class
+   * checker about declared field types as it builds a class's serializer, so the permissive writer
+   * must allow them too (the reader allows none of them).
+   */
+  private static Set<Class<?>> declaredFieldTypes(Class<?> c) {
+    Set<Class<?>> seen = new java.util.LinkedHashSet<>();
+    java.util.Deque<Class<?>> todo = new ArrayDeque<>(List.of(c));
+    while (!todo.isEmpty() && seen.size() < 200) {
+      for (Class<?> k = todo.pop(); k != null && k != Object.class; k = k.getSuperclass()) {
+        for (Field f : k.getDeclaredFields()) {
+          Class<?> t = f.getType();
+          while (t.isArray()) {
+            t = t.getComponentType();
+          }
+          if (!java.lang.reflect.Modifier.isStatic(f.getModifiers()) && !t.isPrimitive()
+              && seen.add(f.getType())) {
+            seen.add(t);
+            todo.add(t);
+          }
+        }
+      }
+    }
+    return seen;
   }
 
   private interface Writing {
@@ -110,21 +139,31 @@ class ForySafetyTest extends SerializerSafetyContract {
   /**
    * Fory refuses to write a class on its own list of known gadgets (it checks loaded classes, so
    * a reader's class checker sees the name first). To write a payload naming one, the name leaves
-   * that list for the duration of the write.
+   * that list for the duration of the write (with the classes of its fields, which Fory 1.6
+   * checks as well). The list is an unmodifiable view of a set, edited through the view's
+   * backing field.
    */
-  @SuppressWarnings("unchecked")
-  private static byte[] writeDisallowed(String className, Writing writing) throws Exception {
-    Field f = Class.forName("org.apache.fory.resolver.DisallowedList")
-        .getDeclaredField("DEFAULT_DISALLOWED_LIST_SET");
-    f.setAccessible(true);
-    Set<String> disallowed = (Set<String>) f.get(null);
-    boolean listed = disallowed.remove(className);
+  @SuppressWarnings({"unchecked", "removal"})
+  private static byte[] writeDisallowed(List<String> classNames, Writing writing)
+      throws Exception {
+    Set<String> view = org.apache.fory.resolver.DisallowedList.getDisallowedClasses();
+    Field theUnsafe = sun.misc.Unsafe.class.getDeclaredField("theUnsafe");
+    theUnsafe.setAccessible(true);
+    sun.misc.Unsafe unsafe = (sun.misc.Unsafe) theUnsafe.get(null);
+    Field backing = Class.forName("java.util.Collections$UnmodifiableCollection")
+        .getDeclaredField("c");
+    Set<String> disallowed = (Set<String>) unsafe.getObject(view,
+        unsafe.objectFieldOffset(backing));
+    List<String> listed = new ArrayList<>();
+    for (String n : classNames) {
+      if (disallowed.remove(n)) {
+        listed.add(n);
+      }
+    }
     try {
       return writing.write();
     } finally {
-      if (listed) {
-        disallowed.add(className);
-      }
+      disallowed.addAll(listed);
     }
   }
 

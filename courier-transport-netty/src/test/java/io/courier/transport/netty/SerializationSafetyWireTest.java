@@ -125,11 +125,16 @@ class SerializationSafetyWireTest {
   /** A Fory body for take(arg), written by a serializer that allows what it writes. */
   private static byte[] foryArgs(Object arg, ClassLoader loader, List<Class<?>> allow)
       throws Exception {
-    Field f = Class.forName("org.apache.fory.resolver.DisallowedList")
-        .getDeclaredField("DEFAULT_DISALLOWED_LIST_SET");
-    f.setAccessible(true);
+    // Fory's list of known gadgets is an unmodifiable view; its backing set is edited for the write
+    Field theUnsafe = sun.misc.Unsafe.class.getDeclaredField("theUnsafe");
+    theUnsafe.setAccessible(true);
+    sun.misc.Unsafe unsafe = (sun.misc.Unsafe) theUnsafe.get(null);
+    Field backing = Class.forName("java.util.Collections$UnmodifiableCollection")
+        .getDeclaredField("c");
     @SuppressWarnings("unchecked")
-    Set<String> disallowed = (Set<String>) f.get(null);
+    Set<String> disallowed = (Set<String>) unsafe.getObject(
+        org.apache.fory.resolver.DisallowedList.getDisallowedClasses(),
+        unsafe.objectFieldOffset(backing));
     List<String> lifted = new ArrayList<>();
     for (Class<?> c : allow) {
       if (disallowed.remove(c.getName())) { // Fory will not write its own known gadgets
