@@ -18,6 +18,7 @@ import java.util.StringJoiner;
 import java.util.stream.Collectors;
 import org.apache.fory.Fory;
 import org.apache.fory.ThreadSafeFory;
+import org.apache.fory.config.CompatibleMode;
 import org.apache.fory.config.Language;
 import org.apache.fory.logging.LogLevel;
 import org.apache.fory.logging.LoggerFactory;
@@ -26,20 +27,11 @@ import org.apache.fory.memory.MemoryBuffer;
 /**
  * Fory in Java mode behind a class checker: every class a payload names is judged by name against
  * the allow-list (plus {@link SafeTypes}) before Fory loads it, so a rejected class is never
- * loaded and its static initializer never runs. Depth is capped by Fory's own max depth.
- * Thread-safe.
+ * loaded and its static initializer never runs; JDK classes Fory knows by number are judged the
+ * same way, and declared lengths are checked against the bytes that remain before anything is
+ * allocated (see {@link Guards}). Depth is capped by Fory's own max depth. Thread-safe.
  */
 final class ForySerializer implements Serializer {
-
-  /** Thrown by the checker to carry the rejected name out of Fory. */
-  private static final class Rejected extends RuntimeException {
-    final String className;
-
-    Rejected(String className) {
-      super("rejected " + className, null, false, false);
-      this.className = className;
-    }
-  }
 
   static {
     LoggerFactory.useSlf4jLogging(true); // Fory's messages go where the application's logs go
@@ -59,8 +51,9 @@ final class ForySerializer implements Serializer {
       if (allowed.contains(SafeTypes.elementName(className)) || SafeTypes.isSafe(className)) {
         return true;
       }
-      throw new Rejected(className);
+      throw new Guards.Rejected(className);
     });
+    Guards.install(fory, allowed);
   }
 
   /**
@@ -75,6 +68,9 @@ final class ForySerializer implements Serializer {
       try {
         return Fory.builder()
             .withLanguage(Language.JAVA)
+            // 0.13's default, which 1.x changed: class names are written where values are, not
+            // as layered type definitions naming superclasses before the class itself
+            .withCompatibleMode(CompatibleMode.SCHEMA_CONSISTENT)
             .withRefTracking(false)
             .requireClassRegistration(false)
             .suppressClassRegistrationWarnings(true)
@@ -134,7 +130,7 @@ final class ForySerializer implements Serializer {
     } catch (StackOverflowError e) {
       throw new SerializationException("value nested too deeply to encode");
     } catch (RuntimeException e) {
-      Rejected r = rejected(e);
+      Guards.Rejected r = rejected(e);
       if (r != null) {
         throw new ClassRejectedException(r.className);
       }
@@ -238,7 +234,15 @@ final class ForySerializer implements Serializer {
     byte[] bytes = view == null ? readBody(in) : null;
     int size = view != null ? view.remaining() : bytes.length;
     try {
-      return view != null ? fory.deserialize(view) : fory.deserialize(bytes);
+      MemoryBuffer buf = view != null ? MemoryBuffer.fromByteBuffer(view)
+          : MemoryBuffer.fromByteArray(bytes);
+      Object value = fory.deserialize(buf);
+      if (buf.readerIndex() != size) {
+        // bytes Fory did not read mean the payload is not what it claims (a negative count, say)
+        throw new SerializationException("malformed fory payload: " + (size - buf.readerIndex())
+            + " of " + size + " bytes left unread");
+      }
+      return value;
     } catch (StackOverflowError e) {
       throw new SerializationException("value nested too deeply");
     } catch (OutOfMemoryError e) {
@@ -251,16 +255,21 @@ final class ForySerializer implements Serializer {
 
 
   private static IOException failure(RuntimeException e) {
-    Rejected r = rejected(e);
+    Guards.Rejected r = rejected(e);
     if (r != null) {
       return new ClassRejectedException(r.className);
+    }
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof Guards.TooLarge large) {
+        return new SerializationException(large.getMessage());
+      }
     }
     return new SerializationException("malformed fory payload: " + e.getMessage(), e);
   }
 
-  private static Rejected rejected(Throwable e) {
+  private static Guards.Rejected rejected(Throwable e) {
     for (Throwable t = e; t != null; t = t.getCause()) {
-      if (t instanceof Rejected r) {
+      if (t instanceof Guards.Rejected r) {
         return r;
       }
     }

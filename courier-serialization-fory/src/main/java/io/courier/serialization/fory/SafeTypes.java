@@ -31,7 +31,8 @@ final class SafeTypes {
       "java.util.Collection", "java.util.List", "java.util.Set", "java.util.SortedSet",
       "java.util.NavigableSet", "java.util.Queue", "java.util.Deque", "java.util.Map",
       "java.util.SortedMap", "java.util.NavigableMap", "java.lang.Number",
-      "java.lang.CharSequence");
+      "java.lang.CharSequence", "java.lang.Comparable", "java.lang.Iterable",
+      "java.io.Serializable");
 
   private static final String[] PREFIXES = {
       "java.time.", "java.util.ImmutableCollections$", "java.util.Collections$Empty",

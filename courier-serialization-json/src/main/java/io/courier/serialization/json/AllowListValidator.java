@@ -29,7 +29,10 @@ final class AllowListValidator extends PolymorphicTypeValidator.Base {
   @Override
   public Validity validateSubClassName(MapperConfig<?> config, JavaType baseType,
       String subClassName) {
-    return allowed.contains(subClassName) ? Validity.ALLOWED : Validity.DENIED;
+    if (!allowed.contains(subClassName)) {
+      throw CheckedTypeFactory.reject(subClassName); // to name it in the caller's error
+    }
+    return Validity.ALLOWED;
   }
 
   @Override

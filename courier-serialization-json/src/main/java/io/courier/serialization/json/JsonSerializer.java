@@ -29,6 +29,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.StringJoiner;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Collectors;
 
 /**
  * A Jackson mapper configured for untrusted input. Reads arguments as an array, or (for the
@@ -43,7 +44,11 @@ final class JsonSerializer implements Serializer, NamedArguments {
 
   JsonSerializer(SerializerConfig config) {
     Set<Class<?>> allowed = config.allowedTypes();
+    Set<String> allowedNames = allowed.stream().map(Class::getName)
+        .collect(Collectors.toUnmodifiableSet());
     JsonMapper m = JsonMapper.builder()
+        // classes named by a payload are judged by name before Jackson loads them
+        .typeFactory(new CheckedTypeFactory(allowedNames))
         .addModule(new JavaTimeModule())
         .addModule(new Jdk8Module())
         .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
@@ -91,6 +96,22 @@ final class JsonSerializer implements Serializer, NamedArguments {
 
   @Override
   public Object[] readArguments(Type[] declared, InputStream in) throws IOException {
+    CheckedTypeFactory.takeRejected();
+    return checked(readArgumentArray(declared, in));
+  }
+
+  /**
+   * A read's result, unless a class was rejected along the way (whatever Jackson made of that).
+   */
+  private static <T> T checked(T result) throws ClassRejectedException {
+    String rejected = CheckedTypeFactory.takeRejected();
+    if (rejected != null) {
+      throw new ClassRejectedException(rejected);
+    }
+    return result;
+  }
+
+  private Object[] readArgumentArray(Type[] declared, InputStream in) throws IOException {
     try (JsonParser p = mapper.getFactory().createParser(in)) {
       if (p.nextToken() != JsonToken.START_ARRAY) {
         throw new SerializationException("expected a JSON array of " + declared.length
@@ -117,13 +138,19 @@ final class JsonSerializer implements Serializer, NamedArguments {
         throw new SerializationException("trailing data after the argument array");
       }
       return args;
-    } catch (JsonProcessingException e) {
+    } catch (JsonProcessingException | CheckedTypeFactory.Rejected e) {
       throw translate(e);
     }
   }
 
   @Override
   public Object[] readNamedArguments(Type[] declared, String[] names, InputStream in)
+      throws IOException {
+    CheckedTypeFactory.takeRejected();
+    return checked(readArgumentObject(declared, names, in));
+  }
+
+  private Object[] readArgumentObject(Type[] declared, String[] names, InputStream in)
       throws IOException {
     try (JsonParser p = mapper.getFactory().createParser(in)) {
       if (p.nextToken() != JsonToken.START_OBJECT) {
@@ -156,7 +183,7 @@ final class JsonSerializer implements Serializer, NamedArguments {
         throw new SerializationException("trailing data after the argument object");
       }
       return args;
-    } catch (JsonProcessingException e) {
+    } catch (JsonProcessingException | CheckedTypeFactory.Rejected e) {
       throw translate(e);
     }
   }
@@ -190,18 +217,26 @@ final class JsonSerializer implements Serializer, NamedArguments {
 
   @Override
   public Object readValue(Type type, InputStream in) throws IOException {
+    CheckedTypeFactory.takeRejected();
     try {
-      return reader(type).readValue(in);
-    } catch (JsonProcessingException e) {
+      return checked(reader(type).readValue(in));
+    } catch (JsonProcessingException | CheckedTypeFactory.Rejected e) {
       throw translate(e);
     }
   }
 
-  private static SerializationException translate(JsonProcessingException e) {
-    String msg = e.getOriginalMessage();
+  private static SerializationException translate(Exception e) {
+    String rejected = CheckedTypeFactory.takeRejected();
+    if (rejected != null) {
+      return new ClassRejectedException(rejected);
+    }
+    String msg = e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage();
     for (Throwable t = e; t != null; t = t.getCause()) {
       if (t instanceof ClassRejectedException r) {
         return r;
+      }
+      if (t instanceof CheckedTypeFactory.Rejected r) {
+        return new ClassRejectedException(r.className);
       }
     }
     if (msg != null && msg.contains("PolymorphicTypeValidator")) {

@@ -84,8 +84,8 @@ class JsonSerializerTest {
     assertThatThrownBy(() -> s.readNamedArguments(new Type[] {Drawing.class},
         new String[] {"d"}, json("{\"d\": {\"shape\": {\"@class\": \""
             + Square.class.getName() + "\", \"size\": 1}}}")))
-        .isInstanceOf(SerializationException.class)
-        .hasMessageContaining("rejected");
+        .isInstanceOf(io.courier.spi.ClassRejectedException.class)
+        .hasMessageContaining(Square.class.getName());
   }
 
   @Test
