@@ -40,12 +40,13 @@ final class GrpcPipeline {
           new IdleStateHandler(0, 0, c.idleTimeoutMillis(), TimeUnit.MILLISECONDS));
     }
     pipeline.addLast("h2", codec);
+    GrpcWriteBatch batch = new GrpcWriteBatch(pipeline.channel());
     pipeline.addLast("h2-streams", new Http2MultiplexHandler(
         new ChannelInitializer<Http2StreamChannel>() {
           @Override
           protected void initChannel(Http2StreamChannel ch) {
             ch.pipeline().addLast("grpc-stream", new GrpcServerStream(dispatcher, services,
-                dispatcher.grpcMaxMessageBytes));
+                dispatcher.grpcMaxMessageBytes, batch));
           }
         }));
     pipeline.addLast("grpc", new GrpcConnectionHandler(dispatcher));

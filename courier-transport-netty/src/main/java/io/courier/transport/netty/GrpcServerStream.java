@@ -1,5 +1,6 @@
 package io.courier.transport.netty;
 
+import com.google.protobuf.CodedOutputStream;
 import com.google.protobuf.Message;
 import io.courier.CallContext;
 import io.courier.Deadline;
@@ -68,6 +69,8 @@ final class GrpcServerStream extends ChannelInboundHandlerAdapter {
   private final ServerDispatcher dispatcher;
   private final GrpcServices services;
   private final int maxMessageBytes;
+  /** The connection's event-loop work from other threads, flushed once per batch. */
+  private final GrpcWriteBatch batch;
 
   private Channel channel;
   private EventLoop loop;
@@ -102,10 +105,12 @@ final class GrpcServerStream extends ChannelInboundHandlerAdapter {
   private final ArrayDeque<Object> inbound = new ArrayDeque<>();
   private int demand;
 
-  GrpcServerStream(ServerDispatcher dispatcher, GrpcServices services, int maxMessageBytes) {
+  GrpcServerStream(ServerDispatcher dispatcher, GrpcServices services, int maxMessageBytes,
+      GrpcWriteBatch batch) {
     this.dispatcher = dispatcher;
     this.services = services;
     this.maxMessageBytes = maxMessageBytes;
+    this.batch = batch;
   }
 
   private record Inbound(ByteBuf bytes, boolean compressed) {}
@@ -155,16 +160,17 @@ final class GrpcServerStream extends ChannelInboundHandlerAdapter {
           + " (expected: POST)");
       return;
     }
-    CharSequence contentType = h.get("content-type");
+    CharSequence contentType = h.get(GrpcWire.CONTENT_TYPE_HEADER);
     if (!GrpcWire.isGrpcContentType(contentType)) {
       reject("415", Status.Code.INTERNAL, contentType == null
           ? "content-type is missing (expected: application/grpc)"
           : "content-type '" + contentType + "' is not gRPC (expected: application/grpc)");
       return;
     }
-    String path = h.path() == null ? "" : h.path().toString();
-    method = services.get(path);
+    CharSequence rawPath = h.path();
+    method = rawPath == null ? null : services.get(rawPath);
     if (method == null) {
+      String path = rawPath == null ? "" : rawPath.toString();
       int slash = path.indexOf('/', 1);
       if (!path.startsWith("/") || slash < 0 || slash == path.length() - 1) {
         reject("200", Status.Code.UNIMPLEMENTED, "malformed method path '" + path
@@ -179,7 +185,7 @@ final class GrpcServerStream extends ChannelInboundHandlerAdapter {
       }
       return;
     }
-    CharSequence encoding = h.get("grpc-encoding");
+    CharSequence encoding = h.get(GrpcWire.ENCODING_HEADER);
     if (encoding != null && !GrpcWire.IDENTITY.contentEquals(encoding)) {
       if (!GrpcWire.GZIP.contentEquals(encoding)) {
         reject("200", Status.Code.UNIMPLEMENTED, "grpc-encoding '" + encoding
@@ -188,14 +194,10 @@ final class GrpcServerStream extends ChannelInboundHandlerAdapter {
       }
       gzipIn = true;
     }
-    CharSequence accept = h.get("grpc-accept-encoding");
-    if (accept != null) {
-      for (String e : accept.toString().split(",")) {
-        acceptsGzip |= e.trim().equals(GrpcWire.GZIP);
-      }
-    }
+    CharSequence accept = h.get(GrpcWire.ACCEPT_ENCODING_HEADER);
+    acceptsGzip = accept != null && GrpcWire.acceptsGzip(accept);
     long timeoutNanos = -1;
-    CharSequence timeout = h.get("grpc-timeout");
+    CharSequence timeout = h.get(GrpcWire.TIMEOUT_HEADER);
     if (timeout != null) {
       timeoutNanos = GrpcWire.parseTimeoutNanos(timeout);
       if (timeoutNanos < 0) {
@@ -212,7 +214,8 @@ final class GrpcServerStream extends ChannelInboundHandlerAdapter {
       reject("200", Status.Code.UNAVAILABLE, "the server is shutting down");
       return;
     }
-    info = new ServerCallInfo(path.substring(1), GrpcWire.requestMetadata(h));
+    // the metadata is built only if the method asks for it: the decoded headers stay as they are
+    info = new ServerCallInfo(method.fullName(), () -> GrpcWire.requestMetadata(h));
     Executor executor = method.method().executor();
     serial = new SerialExecutor(executor == null ? loop : executor);
     responses = new ResponseObserver();
@@ -238,21 +241,28 @@ final class GrpcServerStream extends ChannelInboundHandlerAdapter {
 
   // ---------------------------------------------------------------- request messages
 
+  /**
+   * Splits DATA bytes into messages. A message that lies whole in one frame is passed on as a
+   * slice of it (no copy); only bytes of a message split across frames are gathered.
+   */
   private void onData(ByteBuf data) {
     if (method == null) {
       return;
     }
-    if (cumulation == null) {
-      cumulation = channel.alloc().compositeBuffer(Integer.MAX_VALUE);
+    ByteBuf in;
+    if (cumulation != null && cumulation.isReadable()) {
+      cumulation.addComponent(true, data.retain());
+      in = cumulation;
+    } else {
+      in = data;
     }
-    cumulation.addComponent(true, data.retain());
     while (!finished) {
       if (pendingLength < 0) {
-        if (cumulation.readableBytes() < GrpcWire.PREFIX_BYTES) {
+        if (in.readableBytes() < GrpcWire.PREFIX_BYTES) {
           break;
         }
-        int flags = cumulation.readUnsignedByte();
-        long length = cumulation.readUnsignedInt();
+        int flags = in.readUnsignedByte();
+        long length = in.readUnsignedInt();
         if ((flags & 0xFE) != 0) {
           failCall(Status.Code.INTERNAL, "malformed gRPC message: flags byte 0x"
               + Integer.toHexString(flags) + " (expected: 0 or 1)");
@@ -266,15 +276,30 @@ final class GrpcServerStream extends ChannelInboundHandlerAdapter {
         pendingLength = (int) length;
         pendingCompressed = flags == 1;
       }
-      if (cumulation.readableBytes() < pendingLength) {
+      if (in.readableBytes() < pendingLength) {
         break;
       }
-      ByteBuf message = channel.alloc().buffer(pendingLength);
-      cumulation.readBytes(message, pendingLength);
+      ByteBuf message;
+      if (in == data) {
+        message = data.readRetainedSlice(pendingLength);
+      } else { // copied: discarding read components would move what a slice sees
+        message = channel.alloc().buffer(pendingLength);
+        in.readBytes(message, pendingLength);
+      }
       pendingLength = -1;
       onMessage(message, pendingCompressed);
     }
-    if (cumulation != null) {
+    if (finished) {
+      return; // cleanUp released the cumulation
+    }
+    if (in == data) {
+      if (data.isReadable()) {
+        if (cumulation == null) {
+          cumulation = channel.alloc().compositeBuffer(Integer.MAX_VALUE);
+        }
+        cumulation.addComponent(true, data.retain()); // only its unread bytes
+      }
+    } else {
       cumulation.discardReadComponents();
     }
   }
@@ -471,11 +496,10 @@ final class GrpcServerStream extends ChannelInboundHandlerAdapter {
       return;
     }
     try {
-      responses.onNext(value);
+      responses.onOnly(value);
     } catch (RuntimeException e) {
-      return; // cancelled meanwhile, or already answered with the failure
+      // cancelled meanwhile, or already answered with the failure
     }
-    responses.onCompleted();
   }
 
   /** Bidi and client streaming: run the method for the request observer. */
@@ -585,7 +609,7 @@ final class GrpcServerStream extends ChannelInboundHandlerAdapter {
     }
     finished = true;
     if (sendReset && channel.isActive()) {
-      channel.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.CANCEL));
+      channel.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.CANCEL), channel.voidPromise());
     }
     cleanUp();
     if (info != null) {
@@ -610,33 +634,45 @@ final class GrpcServerStream extends ChannelInboundHandlerAdapter {
    * side; a client still sending is then asked to stop with RST_STREAM(NO_ERROR). Event loop only.
    */
   private void finish(String httpStatus, Status.Code code, String description) {
+    finish(httpStatus, code, description, true);
+  }
+
+  /** {@link #finish(String, Status.Code, String)}, leaving the flush to the caller if asked. */
+  private void finish(String httpStatus, Status.Code code, String description, boolean flush) {
     if (finished) {
       return;
     }
     finished = true;
-    Http2Headers t = new DefaultHttp2Headers();
+    boolean plainOk = headersSent && code == Status.Code.OK
+        && (description == null || description.isEmpty())
+        && (info == null || info.responseTrailers().isEmpty());
+    Http2Headers t = plainOk ? GrpcWire.OK_TRAILERS : new DefaultHttp2Headers();
     if (!headersSent) {
       headersSent = true;
       t.status(httpStatus);
-      t.set("content-type", GrpcWire.CONTENT_TYPE);
-      t.set("grpc-accept-encoding", GrpcWire.GZIP);
+      t.set(GrpcWire.CONTENT_TYPE_HEADER, GrpcWire.CONTENT_TYPE);
+      t.set(GrpcWire.ACCEPT_ENCODING_HEADER, GrpcWire.GZIP);
       if (info != null) {
         GrpcWire.addMetadata(t, info.responseHeaders());
       }
     }
-    t.set("grpc-status", Integer.toString(code.value()));
-    if (description != null && !description.isEmpty()) {
-      t.set("grpc-message", GrpcWire.percentEncode(description));
-    }
-    if (info != null) {
-      GrpcWire.addMetadata(t, info.responseTrailers());
+    if (!plainOk) {
+      t.set(GrpcWire.STATUS_HEADER, Integer.toString(code.value()));
+      if (description != null && !description.isEmpty()) {
+        t.set(GrpcWire.MESSAGE_HEADER, GrpcWire.percentEncode(description));
+      }
+      if (info != null) {
+        GrpcWire.addMetadata(t, info.responseTrailers());
+      }
     }
     if (channel.isActive()) {
-      channel.write(new DefaultHttp2HeadersFrame(t, true));
+      channel.write(new DefaultHttp2HeadersFrame(t, true), channel.voidPromise());
       if (!remoteEnded && !endPending) {
-        channel.write(new DefaultHttp2ResetFrame(Http2Error.NO_ERROR));
+        channel.write(new DefaultHttp2ResetFrame(Http2Error.NO_ERROR), channel.voidPromise());
       }
-      channel.flush();
+      if (flush) {
+        channel.flush();
+      }
     }
     cleanUp();
   }
@@ -666,6 +702,10 @@ final class GrpcServerStream extends ChannelInboundHandlerAdapter {
     }
   }
 
+  /**
+   * Writes one framed response message (headers first if none went out), without flushing: the
+   * write batch flushes. Event loop only.
+   */
   private void writeMessage(ByteBuf framed) {
     int size = framed.readableBytes();
     long left = responses.unsentBytes.addAndGet(-size);
@@ -675,17 +715,22 @@ final class GrpcServerStream extends ChannelInboundHandlerAdapter {
     }
     if (!headersSent) {
       headersSent = true;
-      Http2Headers h = new DefaultHttp2Headers();
-      h.status("200");
-      h.set("content-type", GrpcWire.CONTENT_TYPE);
-      if (acceptsGzip) {
-        h.set("grpc-encoding", GrpcWire.GZIP);
+      Http2Headers h;
+      if (info.responseHeaders().isEmpty()) {
+        h = acceptsGzip ? GrpcWire.RESPONSE_HEADERS_GZIP : GrpcWire.RESPONSE_HEADERS;
+      } else {
+        h = new DefaultHttp2Headers();
+        h.status(GrpcWire.HTTP_OK);
+        h.set(GrpcWire.CONTENT_TYPE_HEADER, GrpcWire.CONTENT_TYPE);
+        if (acceptsGzip) {
+          h.set(GrpcWire.ENCODING_HEADER, GrpcWire.GZIP);
+        }
+        h.set(GrpcWire.ACCEPT_ENCODING_HEADER, GrpcWire.GZIP);
+        GrpcWire.addMetadata(h, info.responseHeaders());
       }
-      h.set("grpc-accept-encoding", GrpcWire.GZIP);
-      GrpcWire.addMetadata(h, info.responseHeaders());
-      channel.write(new DefaultHttp2HeadersFrame(h, false));
+      channel.write(new DefaultHttp2HeadersFrame(h, false), channel.voidPromise());
     }
-    channel.writeAndFlush(new DefaultHttp2DataFrame(framed, false));
+    channel.write(new DefaultHttp2DataFrame(framed, false), channel.voidPromise());
     if (left < READY_BYTES && left + size >= READY_BYTES && channel.isWritable()) {
       fireOnReady(); // the producer waited for the queue, not for the peer
     }
@@ -741,6 +786,31 @@ final class GrpcServerStream extends ChannelInboundHandlerAdapter {
 
     @Override
     public void onNext(Object value) {
+      ByteBuf framed = encode(value);
+      if (framed != null) {
+        batch.execute(() -> writeMessage(framed));
+      }
+    }
+
+    /**
+     * A unary call's answer: the message and the OK trailers written and flushed in one turn of
+     * the event loop. Same contract as {@code onNext} then {@code onCompleted}.
+     */
+    void onOnly(Object value) {
+      ByteBuf framed = encode(value);
+      if (framed == null) {
+        onCompleted();
+        return;
+      }
+      completed = true;
+      batch.execute(() -> {
+        writeMessage(framed);
+        finish("200", Status.Code.OK, null, false);
+      });
+    }
+
+    /** The framed message to send, or null to drop it (cancelled, with an onCancel handler). */
+    private ByteBuf encode(Object value) {
       if (completed) {
         throw new IllegalStateException("onNext after the response stream ended");
       }
@@ -749,7 +819,7 @@ final class GrpcServerStream extends ChannelInboundHandlerAdapter {
           throw new RpcException(ErrorReason.CANCELLED, "the call was cancelled; set an"
               + " onCancelHandler to drop messages silently instead");
         }
-        return;
+        return null;
       }
       ByteBuf framed;
       try {
@@ -759,7 +829,7 @@ final class GrpcServerStream extends ChannelInboundHandlerAdapter {
         throw new RpcException(ErrorReason.BAD_RESULT, "cannot encode a response: " + t, t);
       }
       unsentBytes.addAndGet(framed.readableBytes());
-      loop.execute(() -> writeMessage(framed));
+      return framed;
     }
 
     private ByteBuf frame(Message m) throws IOException {
@@ -767,13 +837,30 @@ final class GrpcServerStream extends ChannelInboundHandlerAdapter {
       int size = m.getSerializedSize();
       ByteBuf buf = channel.alloc().buffer(GrpcWire.PREFIX_BYTES + size);
       try {
-        buf.writeByte(compress ? 1 : 0);
-        buf.writeInt(0);
-        try (OutputStream out = compress
-            ? new GZIPOutputStream(new ByteBufOutputStream(buf)) : new ByteBufOutputStream(buf)) {
-          m.writeTo(out);
+        if (compress) {
+          buf.writeByte(1);
+          buf.writeInt(0);
+          try (OutputStream out = new GZIPOutputStream(new ByteBufOutputStream(buf))) {
+            m.writeTo(out);
+          }
+          buf.setInt(1, buf.readableBytes() - GrpcWire.PREFIX_BYTES);
+          return buf;
         }
-        buf.setInt(1, buf.readableBytes() - GrpcWire.PREFIX_BYTES);
+        buf.writeByte(0);
+        buf.writeInt(size);
+        // straight into the buffer, no intermediate array
+        int at = buf.writerIndex();
+        buf.ensureWritable(size);
+        CodedOutputStream out = buf.nioBufferCount() == 1
+            ? CodedOutputStream.newInstance(buf.internalNioBuffer(at, size))
+            : null;
+        if (out == null) {
+          m.writeTo(new ByteBufOutputStream(buf));
+        } else {
+          m.writeTo(out);
+          out.checkNoSpaceLeft();
+          buf.writerIndex(at + size);
+        }
         return buf;
       } catch (IOException | RuntimeException e) {
         buf.release();
@@ -797,8 +884,8 @@ final class GrpcServerStream extends ChannelInboundHandlerAdapter {
 
     void end(Status.Code code, String description) {
       completed = true;
-      loop.execute(() -> {
-        finish("200", code, description);
+      batch.execute(() -> {
+        finish("200", code, description, false);
         if (code != Status.Code.OK && !requestsDone && requests != null) {
           markCancelled(description); // the request side cannot go on
         }
@@ -826,7 +913,7 @@ final class GrpcServerStream extends ChannelInboundHandlerAdapter {
       if (count <= 0) {
         throw new IllegalArgumentException("count: " + count + " (expected: > 0)");
       }
-      loop.execute(() -> {
+      batch.execute(() -> {
         demand = (int) Math.min(Integer.MAX_VALUE, (long) demand + count);
         deliverInbound();
       });
@@ -845,8 +932,8 @@ final class GrpcServerStream extends ChannelInboundHandlerAdapter {
     @Override
     public void cancel(String message) {
       completed = true;
-      loop.execute(() -> {
-        finish("200", Status.Code.CANCELLED, message);
+      batch.execute(() -> {
+        finish("200", Status.Code.CANCELLED, message, false);
         markCancelled(message);
       });
     }

@@ -572,6 +572,41 @@ class GrpcServerTest {
   }
 
   @Test
+  void messagesSplitAndJoinedAcrossDataFramesArriveWhole() throws Exception {
+    try (H2TestClient c = new H2TestClient(server.port())) {
+      byte[] a = H2TestClient.frame(str("alpha"), false);
+      byte[] b = H2TestClient.frame(str("beta"), false);
+      byte[] d = H2TestClient.frame(str("delta"), false);
+      byte[] all = new byte[a.length + b.length + d.length];
+      System.arraycopy(a, 0, all, 0, a.length);
+      System.arraycopy(b, 0, all, a.length, b.length);
+      System.arraycopy(d, 0, all, a.length + b.length, d.length);
+      // cut inside a's prefix, inside b's body (after a whole message), then the rest
+      int[] cuts = {0, 3, a.length + 4, all.length};
+      H2TestClient.Call call = c.start(H2TestClient.grpcHeaders("/test.Echo/Join"), false);
+      for (int i = 0; i + 1 < cuts.length; i++) {
+        call.data(java.util.Arrays.copyOfRange(all, cuts[i], cuts[i + 1]),
+            i + 2 == cuts.length);
+      }
+      H2TestClient.Answer answer = call.await();
+      assertThat(answer.grpcStatus()).as(answer.grpcMessage()).isZero();
+      List<String> got = new ArrayList<>();
+      for (byte[] m : answer.messages()) {
+        got.add(parseStr(m));
+      }
+      assertThat(got).containsExactly("got alpha", "got beta", "got delta", "alphabetadelta");
+
+      byte[] unary = H2TestClient.frame(str("split"), false);
+      H2TestClient.Call one = c.start(H2TestClient.grpcHeaders(ECHO), false);
+      one.data(java.util.Arrays.copyOfRange(unary, 0, 6), false);
+      H2TestClient.Answer u = one.data(
+          java.util.Arrays.copyOfRange(unary, 6, unary.length), true).await();
+      assertThat(u.grpcStatus()).as(u.grpcMessage()).isZero();
+      assertThat(parseStr(u.messages().get(0))).isEqualTo("echo:split");
+    }
+  }
+
+  @Test
   void courierProtocolAndHttp1ShareThePort() throws Exception {
     try (CourierClient client = CourierClient.builder().serializer("json")
         .address("127.0.0.1:" + server.port()).build()) {
