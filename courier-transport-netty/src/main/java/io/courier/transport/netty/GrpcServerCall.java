@@ -15,20 +15,11 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufInputStream;
 import io.netty.buffer.ByteBufOutputStream;
 import io.netty.buffer.CompositeByteBuf;
-import io.netty.channel.Channel;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoop;
-import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
-import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
-import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
-import io.netty.handler.codec.http2.Http2DataFrame;
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2Headers;
-import io.netty.handler.codec.http2.Http2HeadersFrame;
-import io.netty.handler.codec.http2.Http2ResetFrame;
-import io.netty.util.ReferenceCountUtil;
+import io.netty.handler.codec.http2.Http2Stream;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -46,16 +37,17 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One gRPC call: the handler of one HTTP/2 stream's child channel. On the event loop it checks the
- * request headers, splits the DATA bytes into length-prefixed messages and writes the answer; the
+ * One gRPC call on one HTTP/2 stream, kept by {@link GrpcServerHandler} as a property of the
+ * stream. On the event loop it checks the request headers, splits the DATA bytes into
+ * length-prefixed messages and writes the answer through the connection's encoder; the
  * method, and every callback of its streams, runs on the method's executor through a
  * {@link SerialExecutor} (or on the event loop for non-blocking methods), never two at once.
  *
  * <p>Fields without {@code volatile} are confined to the event loop.
  */
-final class GrpcServerStream extends ChannelInboundHandlerAdapter {
+final class GrpcServerCall {
 
-  private static final Logger log = LoggerFactory.getLogger(GrpcServerStream.class);
+  private static final Logger log = LoggerFactory.getLogger(GrpcServerCall.class);
   /** Request messages waiting for the method beyond which the stream stops being read. */
   private static final int MAX_QUEUED_MESSAGES = 8;
   /**
@@ -72,8 +64,14 @@ final class GrpcServerStream extends ChannelInboundHandlerAdapter {
   /** The connection's event-loop work from other threads, flushed once per batch. */
   private final GrpcWriteBatch batch;
 
-  private Channel channel;
-  private EventLoop loop;
+  private final GrpcServerHandler conn;
+  private final Http2Stream stream;
+  private final EventLoop loop;
+  /** The stream's flow-control window and the connection can take more bytes. */
+  private volatile boolean writable;
+  /** Too many request messages wait: DATA bytes are not returned to the flow-control window. */
+  private boolean paused;
+  private int unconsumedBytes;
   private GrpcServices.GrpcMethod method;
   private ServerCallInfo info;
   private Deadline deadline;
@@ -105,49 +103,70 @@ final class GrpcServerStream extends ChannelInboundHandlerAdapter {
   private final ArrayDeque<Object> inbound = new ArrayDeque<>();
   private int demand;
 
-  GrpcServerStream(ServerDispatcher dispatcher, GrpcServices services, int maxMessageBytes,
-      GrpcWriteBatch batch) {
+  GrpcServerCall(GrpcServerHandler conn, Http2Stream stream, ServerDispatcher dispatcher,
+      GrpcServices services, int maxMessageBytes, GrpcWriteBatch batch) {
+    this.conn = conn;
+    this.stream = stream;
+    this.loop = conn.eventLoop();
     this.dispatcher = dispatcher;
     this.services = services;
     this.maxMessageBytes = maxMessageBytes;
     this.batch = batch;
+    this.writable = conn.isWritable(stream);
   }
 
   private record Inbound(ByteBuf bytes, boolean compressed) {}
 
-  @Override
-  public void handlerAdded(ChannelHandlerContext ctx) {
-    channel = ctx.channel();
-    loop = channel.eventLoop();
+  /** A HEADERS frame of the stream. Event loop only. */
+  void onHeaders(Http2Headers headers, boolean endStream) {
+    endPending |= endStream;
+    if (!started) {
+      started = true;
+      onRequestHeaders(headers);
+    }
+    if (endStream) {
+      onRemoteEnd();
+    }
   }
 
-  @Override
-  public void channelRead(ChannelHandlerContext ctx, Object msg) {
-    try {
-      if (msg instanceof Http2HeadersFrame h) {
-        endPending |= h.isEndStream();
-        if (!started) {
-          started = true;
-          onRequestHeaders(h.headers());
-        }
-        if (h.isEndStream()) {
-          onRemoteEnd();
-        }
-      } else if (msg instanceof Http2DataFrame d) {
-        endPending |= d.isEndStream();
-        if (!finished && started) {
-          onData(d.content());
-        }
-        if (d.isEndStream()) {
-          onRemoteEnd();
-        }
-      } else if (msg instanceof Http2ResetFrame r) {
-        remoteEnded = true;
-        onCancelled(Status.Code.CANCELLED, "the client cancelled the call (RST_STREAM "
-            + r.errorCode() + ")", false);
-      }
-    } finally {
-      ReferenceCountUtil.release(msg);
+  /**
+   * A DATA frame of the stream (not kept: what is needed is retained). Returns the bytes to hand
+   * back to the flow-control window now; the rest is handed back when the method catches up.
+   * Event loop only.
+   */
+  int onDataFrame(ByteBuf data, int padding, boolean endStream) {
+    int bytes = data.readableBytes() + padding;
+    endPending |= endStream;
+    if (!finished && started) {
+      onData(data);
+    }
+    if (endStream) {
+      onRemoteEnd();
+    }
+    if (paused && !finished) {
+      unconsumedBytes += bytes;
+      return 0;
+    }
+    return bytes;
+  }
+
+  /** The client reset the stream. Event loop only. */
+  void onReset(long errorCode) {
+    remoteEnded = true;
+    onCancelled(Status.Code.CANCELLED, "the client cancelled the call (RST_STREAM " + errorCode
+        + ")", false);
+  }
+
+  /** The stream is closed (both sides ended, reset, or the connection is gone). Event loop only. */
+  void onStreamClosed() {
+    onCancelled(Status.Code.CANCELLED, "the stream closed before the call ended", false);
+  }
+
+  /** The stream's writability changed. Event loop only. */
+  void onWritabilityChanged(boolean nowWritable) {
+    writable = nowWritable;
+    if (nowWritable && responses != null && responses.unsentBytes.get() < READY_BYTES) {
+      fireOnReady();
     }
   }
 
@@ -234,7 +253,7 @@ final class GrpcServerStream extends ChannelInboundHandlerAdapter {
   /** Answers before any method runs: trailers-only with the HTTP status given. */
   private void reject(String httpStatus, Status.Code code, String description) {
     dispatcher.rejectedCalls.increment();
-    log.debug("gRPC call on {} refused: {} {}", channel.parent().remoteAddress(), code,
+    log.debug("gRPC call on {} refused: {} {}", conn.remoteAddress(), code,
         description);
     finish(httpStatus, code, description);
   }
@@ -283,7 +302,7 @@ final class GrpcServerStream extends ChannelInboundHandlerAdapter {
       if (in == data) {
         message = data.readRetainedSlice(pendingLength);
       } else { // copied: discarding read components would move what a slice sees
-        message = channel.alloc().buffer(pendingLength);
+        message = conn.alloc().buffer(pendingLength);
         in.readBytes(message, pendingLength);
       }
       pendingLength = -1;
@@ -295,7 +314,7 @@ final class GrpcServerStream extends ChannelInboundHandlerAdapter {
     if (in == data) {
       if (data.isReadable()) {
         if (cumulation == null) {
-          cumulation = channel.alloc().compositeBuffer(Integer.MAX_VALUE);
+          cumulation = conn.alloc().compositeBuffer(Integer.MAX_VALUE);
         }
         cumulation.addComponent(true, data.retain()); // only its unread bytes
       }
@@ -317,7 +336,7 @@ final class GrpcServerStream extends ChannelInboundHandlerAdapter {
     } else {
       inbound.add(new Inbound(message, compressed));
       if (inbound.size() >= MAX_QUEUED_MESSAGES) {
-        channel.config().setAutoRead(false); // HTTP/2 flow control pushes back on the client
+        paused = true; // HTTP/2 flow control pushes back on the client
       }
       deliverInbound();
     }
@@ -376,8 +395,13 @@ final class GrpcServerStream extends ChannelInboundHandlerAdapter {
         m.bytes.release();
       }
     }
-    if (inbound.size() < MAX_QUEUED_MESSAGES / 2 && !channel.config().isAutoRead()) {
-      channel.config().setAutoRead(true);
+    if (paused && inbound.size() < MAX_QUEUED_MESSAGES / 2) {
+      paused = false;
+      if (unconsumedBytes > 0 && !finished) {
+        int n = unconsumedBytes;
+        unconsumedBytes = 0;
+        conn.consumeBytes(stream, n); // flushed with the read or the write batch
+      }
     }
   }
 
@@ -608,8 +632,9 @@ final class GrpcServerStream extends ChannelInboundHandlerAdapter {
       return;
     }
     finished = true;
-    if (sendReset && channel.isActive()) {
-      channel.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.CANCEL), channel.voidPromise());
+    if (sendReset && conn.isActive()) {
+      conn.reset(stream, Http2Error.CANCEL);
+      conn.flushNow();
     }
     cleanUp();
     if (info != null) {
@@ -665,13 +690,14 @@ final class GrpcServerStream extends ChannelInboundHandlerAdapter {
         GrpcWire.addMetadata(t, info.responseTrailers());
       }
     }
-    if (channel.isActive()) {
-      channel.write(new DefaultHttp2HeadersFrame(t, true), channel.voidPromise());
-      if (!remoteEnded && !endPending) {
-        channel.write(new DefaultHttp2ResetFrame(Http2Error.NO_ERROR), channel.voidPromise());
+    if (conn.isActive()) {
+      boolean reset = !remoteEnded && !endPending;
+      conn.writeHeaders(stream, t, true);
+      if (reset) {
+        conn.reset(stream, Http2Error.NO_ERROR);
       }
       if (flush) {
-        channel.flush();
+        conn.flushNow();
       }
     }
     cleanUp();
@@ -709,7 +735,7 @@ final class GrpcServerStream extends ChannelInboundHandlerAdapter {
   private void writeMessage(ByteBuf framed) {
     int size = framed.readableBytes();
     long left = responses.unsentBytes.addAndGet(-size);
-    if (finished || !channel.isActive()) {
+    if (finished || !conn.isActive()) {
       framed.release();
       return;
     }
@@ -728,10 +754,10 @@ final class GrpcServerStream extends ChannelInboundHandlerAdapter {
         h.set(GrpcWire.ACCEPT_ENCODING_HEADER, GrpcWire.GZIP);
         GrpcWire.addMetadata(h, info.responseHeaders());
       }
-      channel.write(new DefaultHttp2HeadersFrame(h, false), channel.voidPromise());
+      conn.writeHeaders(stream, h, false);
     }
-    channel.write(new DefaultHttp2DataFrame(framed, false), channel.voidPromise());
-    if (left < READY_BYTES && left + size >= READY_BYTES && channel.isWritable()) {
+    conn.writeData(stream, framed);
+    if (left < READY_BYTES && left + size >= READY_BYTES && writable) {
       fireOnReady(); // the producer waited for the queue, not for the peer
     }
   }
@@ -746,28 +772,6 @@ final class GrpcServerStream extends ChannelInboundHandlerAdapter {
         }
       });
     }
-  }
-
-  @Override
-  public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-    if (ctx.channel().isWritable() && responses != null
-        && responses.unsentBytes.get() < READY_BYTES) {
-      fireOnReady();
-    }
-    ctx.fireChannelWritabilityChanged();
-  }
-
-  @Override
-  public void channelInactive(ChannelHandlerContext ctx) {
-    onCancelled(Status.Code.CANCELLED, "the stream closed before the call ended", false);
-    ctx.fireChannelInactive();
-  }
-
-  @Override
-  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-    log.debug("gRPC stream failed: {}", cause.toString());
-    onCancelled(Status.Code.INTERNAL, "the stream failed: " + cause, true);
-    ctx.close();
   }
 
   // ---------------------------------------------------------------- the response observer
@@ -835,7 +839,7 @@ final class GrpcServerStream extends ChannelInboundHandlerAdapter {
     private ByteBuf frame(Message m) throws IOException {
       boolean compress = acceptsGzip && info.compressResponses();
       int size = m.getSerializedSize();
-      ByteBuf buf = channel.alloc().buffer(GrpcWire.PREFIX_BYTES + size);
+      ByteBuf buf = conn.alloc().buffer(GrpcWire.PREFIX_BYTES + size);
       try {
         if (compress) {
           buf.writeByte(1);
@@ -895,7 +899,7 @@ final class GrpcServerStream extends ChannelInboundHandlerAdapter {
     @Override
     public boolean isReady() {
       return !cancelled && !completed && unsentBytes.get() < READY_BYTES
-          && channel.isWritable();
+          && writable;
     }
 
     @Override
