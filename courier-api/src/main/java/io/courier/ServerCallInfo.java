@@ -1,6 +1,7 @@
 package io.courier;
 
 import java.util.Objects;
+import java.util.function.Supplier;
 
 /**
  * What a service method can learn about, and add to, the call it is serving: the request's
@@ -19,7 +20,9 @@ import java.util.Objects;
 public final class ServerCallInfo {
 
   private final String methodName;
-  private final CallMetadata requestMetadata;
+  /** Builds the request metadata on first use; null once it is built (or when given built). */
+  private Supplier<CallMetadata> requestMetadataSource;
+  private volatile CallMetadata requestMetadata;
   private final CallMetadata responseHeaders = new CallMetadata();
   private final CallMetadata responseTrailers = new CallMetadata();
   private volatile boolean compressResponses;
@@ -36,6 +39,20 @@ public final class ServerCallInfo {
     this.requestMetadata = Objects.requireNonNull(requestMetadata, "requestMetadata");
   }
 
+  /**
+   * Used by transports that can leave the request metadata unbuilt until a method asks for it:
+   * {@code requestMetadata} runs at most once, on the first call to {@link #requestMetadata()},
+   * from whichever thread makes it. It must not depend on state that changes after this
+   * constructor returns (pass a view over immutable headers, for example).
+   *
+   * @param methodName the full method name, for example {@code grpc.testing.TestService/UnaryCall}
+   * @param requestMetadata builds the request's metadata (return a read-only instance)
+   */
+  public ServerCallInfo(String methodName, Supplier<CallMetadata> requestMetadata) {
+    this.methodName = Objects.requireNonNull(methodName, "methodName");
+    this.requestMetadataSource = Objects.requireNonNull(requestMetadata, "requestMetadata");
+  }
+
   /** The full method name, for example {@code grpc.testing.TestService/UnaryCall}. */
   public String methodName() {
     return methodName;
@@ -43,7 +60,19 @@ public final class ServerCallInfo {
 
   /** The metadata the caller sent (read-only). */
   public CallMetadata requestMetadata() {
-    return requestMetadata;
+    CallMetadata md = requestMetadata;
+    if (md != null) {
+      return md;
+    }
+    synchronized (this) {
+      md = requestMetadata;
+      if (md == null) {
+        md = Objects.requireNonNull(requestMetadataSource.get(), "requestMetadata");
+        requestMetadataSource = null;
+        requestMetadata = md;
+      }
+      return md;
+    }
   }
 
   /** Headers to send before the first response message; add to it. */

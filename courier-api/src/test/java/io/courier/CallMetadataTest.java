@@ -62,4 +62,19 @@ class CallMetadataTest {
     assertThat(CallContext.currentDeadline()).isNull();
     assertThat(info.responseTrailers().get("t")).isEqualTo("1");
   }
+
+  @Test
+  void lazyRequestMetadataIsBuiltOnceWhenFirstRead() {
+    java.util.concurrent.atomic.AtomicInteger builds =
+        new java.util.concurrent.atomic.AtomicInteger();
+    ServerCallInfo info = new ServerCallInfo("s/M", () -> {
+      builds.incrementAndGet();
+      return new CallMetadata().put("k", "v").readOnlyCopy();
+    });
+    assertThat(info.methodName()).isEqualTo("s/M");
+    assertThat(builds).hasValue(0); // nothing built until asked
+    assertThat(info.requestMetadata().get("k")).isEqualTo("v");
+    assertThat(info.requestMetadata()).isSameAs(info.requestMetadata());
+    assertThat(builds).hasValue(1);
+  }
 }

@@ -2,7 +2,7 @@ package io.courier.transport.netty;
 
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.handler.codec.http2.Http2FrameCodec;
+import io.netty.handler.codec.http2.Http2ConnectionHandler;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.io.IOException;
@@ -80,7 +80,7 @@ final class GrpcConnectionHandler extends ChannelInboundHandlerAdapter {
   @Override
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
     if (evt instanceof IdleStateEvent) {
-      Http2FrameCodec codec = ctx.pipeline().get(Http2FrameCodec.class);
+      Http2ConnectionHandler codec = ctx.pipeline().get(Http2ConnectionHandler.class);
       if (codec != null && codec.connection().numActiveStreams() == 0) {
         log.debug("closing idle gRPC connection {} ({} ms without traffic)",
             ctx.channel().remoteAddress(), dispatcher.config.idleTimeoutMillis());

@@ -4,6 +4,7 @@ import com.google.protobuf.Message;
 import com.google.protobuf.Parser;
 import io.courier.core.MethodDescriptor;
 import io.courier.internal.server.ServerMethod;
+import io.netty.util.AsciiString;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -30,8 +31,13 @@ final class GrpcServices {
    * @param path {@code /service/Method}
    * @param method the Courier method behind it
    * @param parser parses one request message
+   * @param fullName the path without its leading slash ({@code service/Method})
    */
-  record GrpcMethod(String path, ServerMethod method, Parser<?> parser) {
+  record GrpcMethod(String path, ServerMethod method, Parser<?> parser, String fullName) {
+    GrpcMethod(String path, ServerMethod method, Parser<?> parser) {
+      this(path, method, parser, path.substring(1));
+    }
+
     MethodDescriptor.Kind kind() {
       return method.descriptor().kind();
     }
@@ -43,6 +49,8 @@ final class GrpcServices {
   }
 
   private final Map<String, GrpcMethod> byPath = new HashMap<>();
+  /** The same methods keyed the way request headers carry the path (no String per lookup). */
+  private final Map<AsciiString, GrpcMethod> byAsciiPath = new HashMap<>();
   private final Set<String> serviceNames = new HashSet<>();
 
   GrpcServices(List<ServerMethod> methods) {
@@ -75,6 +83,7 @@ final class GrpcServices {
       log.warn("[COURIER-G02] {} is not served over gRPC: overloaded methods share the path",
           path);
     }
+    byPath.forEach((path, m) -> byAsciiPath.put(new AsciiString(path), m));
   }
 
   private static Class<?> requestClass(MethodDescriptor d) {
@@ -99,6 +108,11 @@ final class GrpcServices {
   /** The method at {@code path}, or null. */
   GrpcMethod get(String path) {
     return byPath.get(path);
+  }
+
+  /** The method at {@code path} as a request header gives it, or null. */
+  GrpcMethod get(CharSequence path) {
+    return path instanceof AsciiString a ? byAsciiPath.get(a) : byPath.get(path.toString());
   }
 
   /** Whether the server has a service of that name (served over gRPC or not). */

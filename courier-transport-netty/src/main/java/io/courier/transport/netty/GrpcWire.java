@@ -4,6 +4,8 @@ import io.courier.CallMetadata;
 import io.courier.RpcException;
 import io.courier.Status;
 import io.netty.handler.codec.http2.Http2Headers;
+import io.netty.handler.codec.http2.ReadOnlyHttp2Headers;
+import io.netty.util.AsciiString;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.Map;
@@ -21,6 +23,31 @@ final class GrpcWire {
   static final String IDENTITY = "identity";
   /** Message prefix: a compressed flag byte and a 4-byte big-endian length. */
   static final int PREFIX_BYTES = 5;
+
+  static final AsciiString CONTENT_TYPE_HEADER = AsciiString.cached("content-type");
+  static final AsciiString ENCODING_HEADER = AsciiString.cached("grpc-encoding");
+  static final AsciiString ACCEPT_ENCODING_HEADER = AsciiString.cached("grpc-accept-encoding");
+  static final AsciiString TIMEOUT_HEADER = AsciiString.cached("grpc-timeout");
+  static final AsciiString STATUS_HEADER = AsciiString.cached("grpc-status");
+  static final AsciiString MESSAGE_HEADER = AsciiString.cached("grpc-message");
+  static final AsciiString HTTP_OK = AsciiString.cached("200");
+  private static final AsciiString GRPC = AsciiString.cached(CONTENT_TYPE);
+  private static final AsciiString GZIP_VALUE = AsciiString.cached(GZIP);
+  private static final AsciiString STATUS_OK = AsciiString.cached("0");
+
+  /**
+   * The headers of a response without metadata, shared by every call (immutable: the HPACK
+   * encoder only reads them).
+   */
+  static final Http2Headers RESPONSE_HEADERS = ReadOnlyHttp2Headers.serverHeaders(false, HTTP_OK,
+      CONTENT_TYPE_HEADER, GRPC, ACCEPT_ENCODING_HEADER, GZIP_VALUE);
+  /** {@link #RESPONSE_HEADERS} announcing gzip-compressed messages. */
+  static final Http2Headers RESPONSE_HEADERS_GZIP = ReadOnlyHttp2Headers.serverHeaders(false,
+      HTTP_OK, CONTENT_TYPE_HEADER, GRPC, ENCODING_HEADER, GZIP_VALUE, ACCEPT_ENCODING_HEADER,
+      GZIP_VALUE);
+  /** The trailers of a successful call without trailing metadata, shared (immutable). */
+  static final Http2Headers OK_TRAILERS = ReadOnlyHttp2Headers.trailers(false, STATUS_HEADER,
+      STATUS_OK);
 
   private GrpcWire() {}
 
@@ -137,15 +164,41 @@ final class GrpcWire {
     if (contentType == null) {
       return false;
     }
-    String ct = contentType.toString().toLowerCase(java.util.Locale.ROOT);
-    if (!ct.startsWith(CONTENT_TYPE)) {
+    int n = CONTENT_TYPE.length();
+    if (!AsciiString.regionMatches(contentType, true, 0, CONTENT_TYPE, 0, n)) {
       return false;
     }
-    if (ct.length() == CONTENT_TYPE.length()) {
+    if (contentType.length() == n) {
       return true;
     }
-    char next = ct.charAt(CONTENT_TYPE.length());
+    char next = contentType.charAt(n);
     return next == '+' || next == ';';
+  }
+
+  /** Whether a {@code grpc-accept-encoding} list (comma-separated) names gzip. */
+  static boolean acceptsGzip(CharSequence list) {
+    int n = list.length();
+    int i = 0;
+    while (i < n) {
+      int end = i;
+      while (end < n && list.charAt(end) != ',') {
+        end++;
+      }
+      int from = i;
+      int to = end;
+      while (from < to && list.charAt(from) <= ' ') {
+        from++;
+      }
+      while (to > from && list.charAt(to - 1) <= ' ') {
+        to--;
+      }
+      if (to - from == GZIP.length()
+          && AsciiString.regionMatches(list, false, from, GZIP, 0, GZIP.length())) {
+        return true;
+      }
+      i = end + 1;
+    }
+    return false;
   }
 
   /** Whether a header is the protocol's own rather than call metadata. */
@@ -155,7 +208,10 @@ final class GrpcWire {
         || name.equals("content-length");
   }
 
-  /** The call metadata among request headers (read-only); malformed entries are skipped. */
+  /**
+   * The call metadata among request headers (read-only); malformed entries are skipped. Built on
+   * demand: the decoded headers are not changed after they arrive, so any thread may build it.
+   */
   static CallMetadata requestMetadata(Http2Headers headers) {
     CallMetadata md = new CallMetadata();
     for (Map.Entry<CharSequence, CharSequence> e : headers) {

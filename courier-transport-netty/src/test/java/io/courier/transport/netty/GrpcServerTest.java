@@ -65,6 +65,12 @@ class GrpcServerTest {
     /** Asks for two request messages only, answering each; records what it received. */
     StreamObserver<StringValue> twoOnly(StreamObserver<StringValue> out);
 
+    /**
+     * Asks for one request message, then, a moment after it arrives, for all the rest; answers
+     * with how many it received.
+     */
+    StreamObserver<StringValue> lateDemand(StreamObserver<StringValue> out);
+
     /** Not protobuf: not served over gRPC. */
     String plain(String s);
   }
@@ -166,6 +172,40 @@ class GrpcServerTest {
         @Override
         public void onCompleted() {
           twoOnlyReceived.add("END");
+          out.onCompleted();
+        }
+      };
+    }
+
+    @Override
+    public StreamObserver<StringValue> lateDemand(StreamObserver<StringValue> out) {
+      CallStreamObserver<StringValue> o = (CallStreamObserver<StringValue>) out;
+      o.disableAutoRequest();
+      o.request(1);
+      int[] received = {0};
+      return new StreamObserver<>() {
+        @Override
+        public void onNext(StringValue value) {
+          if (++received[0] == 1) {
+            Thread later = new Thread(() -> {
+              try {
+                Thread.sleep(300);
+              } catch (InterruptedException e) {
+                return;
+              }
+              o.request(Integer.MAX_VALUE);
+            });
+            later.setDaemon(true);
+            later.start();
+          }
+        }
+
+        @Override
+        public void onError(Throwable error) {}
+
+        @Override
+        public void onCompleted() {
+          out.onNext(StringValue.of(Integer.toString(received[0])));
           out.onCompleted();
         }
       };
@@ -568,6 +608,65 @@ class GrpcServerTest {
         got.add(parseStr(m));
       }
       assertThat(got).containsExactly("got a", "got b", "ab");
+    }
+  }
+
+  @Test
+  void requestBytesHeldWhileTheMethodLagsAreReturnedToTheWindow() throws Exception {
+    // more than the 1 MiB stream window: the call completes only if the bytes held back while
+    // the method asked for nothing are handed back to the client's window afterwards
+    int messages = 1400;
+    byte[] one = H2TestClient.frame(str("x".repeat(990)), false);
+    try (H2TestClient c = new H2TestClient(server.port())) {
+      H2TestClient.Call call = c.start(H2TestClient.grpcHeaders("/test.Echo/LateDemand"), false);
+      int perFrame = 100;
+      for (int sent = 0; sent < messages; sent += perFrame) {
+        byte[] chunk = new byte[one.length * perFrame];
+        for (int i = 0; i < perFrame; i++) {
+          System.arraycopy(one, 0, chunk, i * one.length, one.length);
+        }
+        // not awaited: a write waits for window the server has not granted yet
+        call.stream.writeAndFlush(new io.netty.handler.codec.http2.DefaultHttp2DataFrame(
+            io.netty.buffer.Unpooled.wrappedBuffer(chunk), sent + perFrame >= messages));
+      }
+      H2TestClient.Answer a = call.await();
+      assertThat(a.grpcStatus()).as(a.grpcMessage()).isZero();
+      assertThat(parseStr(a.messages().get(0))).isEqualTo(Integer.toString(messages));
+    }
+  }
+
+  @Test
+  void messagesSplitAndJoinedAcrossDataFramesArriveWhole() throws Exception {
+    try (H2TestClient c = new H2TestClient(server.port())) {
+      byte[] a = H2TestClient.frame(str("alpha"), false);
+      byte[] b = H2TestClient.frame(str("beta"), false);
+      byte[] d = H2TestClient.frame(str("delta"), false);
+      byte[] all = new byte[a.length + b.length + d.length];
+      System.arraycopy(a, 0, all, 0, a.length);
+      System.arraycopy(b, 0, all, a.length, b.length);
+      System.arraycopy(d, 0, all, a.length + b.length, d.length);
+      // cut inside a's prefix, inside b's body (after a whole message), then the rest
+      int[] cuts = {0, 3, a.length + 4, all.length};
+      H2TestClient.Call call = c.start(H2TestClient.grpcHeaders("/test.Echo/Join"), false);
+      for (int i = 0; i + 1 < cuts.length; i++) {
+        call.data(java.util.Arrays.copyOfRange(all, cuts[i], cuts[i + 1]),
+            i + 2 == cuts.length);
+      }
+      H2TestClient.Answer answer = call.await();
+      assertThat(answer.grpcStatus()).as(answer.grpcMessage()).isZero();
+      List<String> got = new ArrayList<>();
+      for (byte[] m : answer.messages()) {
+        got.add(parseStr(m));
+      }
+      assertThat(got).containsExactly("got alpha", "got beta", "got delta", "alphabetadelta");
+
+      byte[] unary = H2TestClient.frame(str("split"), false);
+      H2TestClient.Call one = c.start(H2TestClient.grpcHeaders(ECHO), false);
+      one.data(java.util.Arrays.copyOfRange(unary, 0, 6), false);
+      H2TestClient.Answer u = one.data(
+          java.util.Arrays.copyOfRange(unary, 6, unary.length), true).await();
+      assertThat(u.grpcStatus()).as(u.grpcMessage()).isZero();
+      assertThat(parseStr(u.messages().get(0))).isEqualTo("echo:split");
     }
   }
 

@@ -65,6 +65,19 @@ class GrpcWireTest {
     assertThat(GrpcWire.isGrpcContentType("application/grpcx")).isFalse();
     assertThat(GrpcWire.isGrpcContentType("application/json")).isFalse();
     assertThat(GrpcWire.isGrpcContentType(null)).isFalse();
+    assertThat(GrpcWire.isGrpcContentType("Application/GRPC")).isTrue();
+    assertThat(GrpcWire.isGrpcContentType("application/grp")).isFalse();
+  }
+
+  @Test
+  void acceptEncodingLists() {
+    assertThat(GrpcWire.acceptsGzip("gzip")).isTrue();
+    assertThat(GrpcWire.acceptsGzip("identity, deflate ,gzip")).isTrue();
+    assertThat(GrpcWire.acceptsGzip(" gzip ,identity")).isTrue();
+    assertThat(GrpcWire.acceptsGzip("identity,gzipx")).isFalse();
+    assertThat(GrpcWire.acceptsGzip("xgzip")).isFalse();
+    assertThat(GrpcWire.acceptsGzip("")).isFalse();
+    assertThat(GrpcWire.acceptsGzip(",,")).isFalse();
   }
 
   @Test

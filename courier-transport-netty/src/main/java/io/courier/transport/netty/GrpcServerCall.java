@@ -1,5 +1,6 @@
 package io.courier.transport.netty;
 
+import com.google.protobuf.CodedOutputStream;
 import com.google.protobuf.Message;
 import io.courier.CallContext;
 import io.courier.Deadline;
@@ -14,20 +15,11 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufInputStream;
 import io.netty.buffer.ByteBufOutputStream;
 import io.netty.buffer.CompositeByteBuf;
-import io.netty.channel.Channel;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoop;
-import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
-import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
-import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
-import io.netty.handler.codec.http2.Http2DataFrame;
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2Headers;
-import io.netty.handler.codec.http2.Http2HeadersFrame;
-import io.netty.handler.codec.http2.Http2ResetFrame;
-import io.netty.util.ReferenceCountUtil;
+import io.netty.handler.codec.http2.Http2Stream;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -45,16 +37,17 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One gRPC call: the handler of one HTTP/2 stream's child channel. On the event loop it checks the
- * request headers, splits the DATA bytes into length-prefixed messages and writes the answer; the
+ * One gRPC call on one HTTP/2 stream, kept by {@link GrpcServerHandler} as a property of the
+ * stream. On the event loop it checks the request headers, splits the DATA bytes into
+ * length-prefixed messages and writes the answer through the connection's encoder; the
  * method, and every callback of its streams, runs on the method's executor through a
  * {@link SerialExecutor} (or on the event loop for non-blocking methods), never two at once.
  *
  * <p>Fields without {@code volatile} are confined to the event loop.
  */
-final class GrpcServerStream extends ChannelInboundHandlerAdapter {
+final class GrpcServerCall {
 
-  private static final Logger log = LoggerFactory.getLogger(GrpcServerStream.class);
+  private static final Logger log = LoggerFactory.getLogger(GrpcServerCall.class);
   /** Request messages waiting for the method beyond which the stream stops being read. */
   private static final int MAX_QUEUED_MESSAGES = 8;
   /**
@@ -68,9 +61,17 @@ final class GrpcServerStream extends ChannelInboundHandlerAdapter {
   private final ServerDispatcher dispatcher;
   private final GrpcServices services;
   private final int maxMessageBytes;
+  /** The connection's event-loop work from other threads, flushed once per batch. */
+  private final GrpcWriteBatch batch;
 
-  private Channel channel;
-  private EventLoop loop;
+  private final GrpcServerHandler conn;
+  private final Http2Stream stream;
+  private final EventLoop loop;
+  /** The stream's flow-control window and the connection can take more bytes. */
+  private volatile boolean writable;
+  /** Too many request messages wait: DATA bytes are not returned to the flow-control window. */
+  private boolean paused;
+  private int unconsumedBytes;
   private GrpcServices.GrpcMethod method;
   private ServerCallInfo info;
   private Deadline deadline;
@@ -102,47 +103,70 @@ final class GrpcServerStream extends ChannelInboundHandlerAdapter {
   private final ArrayDeque<Object> inbound = new ArrayDeque<>();
   private int demand;
 
-  GrpcServerStream(ServerDispatcher dispatcher, GrpcServices services, int maxMessageBytes) {
+  GrpcServerCall(GrpcServerHandler conn, Http2Stream stream, ServerDispatcher dispatcher,
+      GrpcServices services, int maxMessageBytes, GrpcWriteBatch batch) {
+    this.conn = conn;
+    this.stream = stream;
+    this.loop = conn.eventLoop();
     this.dispatcher = dispatcher;
     this.services = services;
     this.maxMessageBytes = maxMessageBytes;
+    this.batch = batch;
+    this.writable = conn.isWritable(stream);
   }
 
   private record Inbound(ByteBuf bytes, boolean compressed) {}
 
-  @Override
-  public void handlerAdded(ChannelHandlerContext ctx) {
-    channel = ctx.channel();
-    loop = channel.eventLoop();
+  /** A HEADERS frame of the stream. Event loop only. */
+  void onHeaders(Http2Headers headers, boolean endStream) {
+    endPending |= endStream;
+    if (!started) {
+      started = true;
+      onRequestHeaders(headers);
+    }
+    if (endStream) {
+      onRemoteEnd();
+    }
   }
 
-  @Override
-  public void channelRead(ChannelHandlerContext ctx, Object msg) {
-    try {
-      if (msg instanceof Http2HeadersFrame h) {
-        endPending |= h.isEndStream();
-        if (!started) {
-          started = true;
-          onRequestHeaders(h.headers());
-        }
-        if (h.isEndStream()) {
-          onRemoteEnd();
-        }
-      } else if (msg instanceof Http2DataFrame d) {
-        endPending |= d.isEndStream();
-        if (!finished && started) {
-          onData(d.content());
-        }
-        if (d.isEndStream()) {
-          onRemoteEnd();
-        }
-      } else if (msg instanceof Http2ResetFrame r) {
-        remoteEnded = true;
-        onCancelled(Status.Code.CANCELLED, "the client cancelled the call (RST_STREAM "
-            + r.errorCode() + ")", false);
-      }
-    } finally {
-      ReferenceCountUtil.release(msg);
+  /**
+   * A DATA frame of the stream (not kept: what is needed is retained). Returns the bytes to hand
+   * back to the flow-control window now; the rest is handed back when the method catches up.
+   * Event loop only.
+   */
+  int onDataFrame(ByteBuf data, int padding, boolean endStream) {
+    int bytes = data.readableBytes() + padding;
+    endPending |= endStream;
+    if (!finished && started) {
+      onData(data);
+    }
+    if (endStream) {
+      onRemoteEnd();
+    }
+    if (paused && !finished) {
+      unconsumedBytes += bytes;
+      return 0;
+    }
+    return bytes;
+  }
+
+  /** The client reset the stream. Event loop only. */
+  void onReset(long errorCode) {
+    remoteEnded = true;
+    onCancelled(Status.Code.CANCELLED, "the client cancelled the call (RST_STREAM " + errorCode
+        + ")", false);
+  }
+
+  /** The stream is closed (both sides ended, reset, or the connection is gone). Event loop only. */
+  void onStreamClosed() {
+    onCancelled(Status.Code.CANCELLED, "the stream closed before the call ended", false);
+  }
+
+  /** The stream's writability changed. Event loop only. */
+  void onWritabilityChanged(boolean nowWritable) {
+    writable = nowWritable;
+    if (nowWritable && responses != null && responses.unsentBytes.get() < READY_BYTES) {
+      fireOnReady();
     }
   }
 
@@ -155,16 +179,17 @@ final class GrpcServerStream extends ChannelInboundHandlerAdapter {
           + " (expected: POST)");
       return;
     }
-    CharSequence contentType = h.get("content-type");
+    CharSequence contentType = h.get(GrpcWire.CONTENT_TYPE_HEADER);
     if (!GrpcWire.isGrpcContentType(contentType)) {
       reject("415", Status.Code.INTERNAL, contentType == null
           ? "content-type is missing (expected: application/grpc)"
           : "content-type '" + contentType + "' is not gRPC (expected: application/grpc)");
       return;
     }
-    String path = h.path() == null ? "" : h.path().toString();
-    method = services.get(path);
+    CharSequence rawPath = h.path();
+    method = rawPath == null ? null : services.get(rawPath);
     if (method == null) {
+      String path = rawPath == null ? "" : rawPath.toString();
       int slash = path.indexOf('/', 1);
       if (!path.startsWith("/") || slash < 0 || slash == path.length() - 1) {
         reject("200", Status.Code.UNIMPLEMENTED, "malformed method path '" + path
@@ -179,7 +204,7 @@ final class GrpcServerStream extends ChannelInboundHandlerAdapter {
       }
       return;
     }
-    CharSequence encoding = h.get("grpc-encoding");
+    CharSequence encoding = h.get(GrpcWire.ENCODING_HEADER);
     if (encoding != null && !GrpcWire.IDENTITY.contentEquals(encoding)) {
       if (!GrpcWire.GZIP.contentEquals(encoding)) {
         reject("200", Status.Code.UNIMPLEMENTED, "grpc-encoding '" + encoding
@@ -188,14 +213,10 @@ final class GrpcServerStream extends ChannelInboundHandlerAdapter {
       }
       gzipIn = true;
     }
-    CharSequence accept = h.get("grpc-accept-encoding");
-    if (accept != null) {
-      for (String e : accept.toString().split(",")) {
-        acceptsGzip |= e.trim().equals(GrpcWire.GZIP);
-      }
-    }
+    CharSequence accept = h.get(GrpcWire.ACCEPT_ENCODING_HEADER);
+    acceptsGzip = accept != null && GrpcWire.acceptsGzip(accept);
     long timeoutNanos = -1;
-    CharSequence timeout = h.get("grpc-timeout");
+    CharSequence timeout = h.get(GrpcWire.TIMEOUT_HEADER);
     if (timeout != null) {
       timeoutNanos = GrpcWire.parseTimeoutNanos(timeout);
       if (timeoutNanos < 0) {
@@ -212,7 +233,8 @@ final class GrpcServerStream extends ChannelInboundHandlerAdapter {
       reject("200", Status.Code.UNAVAILABLE, "the server is shutting down");
       return;
     }
-    info = new ServerCallInfo(path.substring(1), GrpcWire.requestMetadata(h));
+    // the metadata is built only if the method asks for it: the decoded headers stay as they are
+    info = new ServerCallInfo(method.fullName(), () -> GrpcWire.requestMetadata(h));
     Executor executor = method.method().executor();
     serial = new SerialExecutor(executor == null ? loop : executor);
     responses = new ResponseObserver();
@@ -231,28 +253,35 @@ final class GrpcServerStream extends ChannelInboundHandlerAdapter {
   /** Answers before any method runs: trailers-only with the HTTP status given. */
   private void reject(String httpStatus, Status.Code code, String description) {
     dispatcher.rejectedCalls.increment();
-    log.debug("gRPC call on {} refused: {} {}", channel.parent().remoteAddress(), code,
+    log.debug("gRPC call on {} refused: {} {}", conn.remoteAddress(), code,
         description);
     finish(httpStatus, code, description);
   }
 
   // ---------------------------------------------------------------- request messages
 
+  /**
+   * Splits DATA bytes into messages. A message that lies whole in one frame is passed on as a
+   * slice of it (no copy); only bytes of a message split across frames are gathered.
+   */
   private void onData(ByteBuf data) {
     if (method == null) {
       return;
     }
-    if (cumulation == null) {
-      cumulation = channel.alloc().compositeBuffer(Integer.MAX_VALUE);
+    ByteBuf in;
+    if (cumulation != null && cumulation.isReadable()) {
+      cumulation.addComponent(true, data.retain());
+      in = cumulation;
+    } else {
+      in = data;
     }
-    cumulation.addComponent(true, data.retain());
     while (!finished) {
       if (pendingLength < 0) {
-        if (cumulation.readableBytes() < GrpcWire.PREFIX_BYTES) {
+        if (in.readableBytes() < GrpcWire.PREFIX_BYTES) {
           break;
         }
-        int flags = cumulation.readUnsignedByte();
-        long length = cumulation.readUnsignedInt();
+        int flags = in.readUnsignedByte();
+        long length = in.readUnsignedInt();
         if ((flags & 0xFE) != 0) {
           failCall(Status.Code.INTERNAL, "malformed gRPC message: flags byte 0x"
               + Integer.toHexString(flags) + " (expected: 0 or 1)");
@@ -266,15 +295,30 @@ final class GrpcServerStream extends ChannelInboundHandlerAdapter {
         pendingLength = (int) length;
         pendingCompressed = flags == 1;
       }
-      if (cumulation.readableBytes() < pendingLength) {
+      if (in.readableBytes() < pendingLength) {
         break;
       }
-      ByteBuf message = channel.alloc().buffer(pendingLength);
-      cumulation.readBytes(message, pendingLength);
+      ByteBuf message;
+      if (in == data) {
+        message = data.readRetainedSlice(pendingLength);
+      } else { // copied: discarding read components would move what a slice sees
+        message = conn.alloc().buffer(pendingLength);
+        in.readBytes(message, pendingLength);
+      }
       pendingLength = -1;
       onMessage(message, pendingCompressed);
     }
-    if (cumulation != null) {
+    if (finished) {
+      return; // cleanUp released the cumulation
+    }
+    if (in == data) {
+      if (data.isReadable()) {
+        if (cumulation == null) {
+          cumulation = conn.alloc().compositeBuffer(Integer.MAX_VALUE);
+        }
+        cumulation.addComponent(true, data.retain()); // only its unread bytes
+      }
+    } else {
       cumulation.discardReadComponents();
     }
   }
@@ -292,7 +336,7 @@ final class GrpcServerStream extends ChannelInboundHandlerAdapter {
     } else {
       inbound.add(new Inbound(message, compressed));
       if (inbound.size() >= MAX_QUEUED_MESSAGES) {
-        channel.config().setAutoRead(false); // HTTP/2 flow control pushes back on the client
+        paused = true; // HTTP/2 flow control pushes back on the client
       }
       deliverInbound();
     }
@@ -351,8 +395,13 @@ final class GrpcServerStream extends ChannelInboundHandlerAdapter {
         m.bytes.release();
       }
     }
-    if (inbound.size() < MAX_QUEUED_MESSAGES / 2 && !channel.config().isAutoRead()) {
-      channel.config().setAutoRead(true);
+    if (paused && inbound.size() < MAX_QUEUED_MESSAGES / 2) {
+      paused = false;
+      if (unconsumedBytes > 0 && !finished) {
+        int n = unconsumedBytes;
+        unconsumedBytes = 0;
+        conn.consumeBytes(stream, n); // flushed with the read or the write batch
+      }
     }
   }
 
@@ -471,11 +520,10 @@ final class GrpcServerStream extends ChannelInboundHandlerAdapter {
       return;
     }
     try {
-      responses.onNext(value);
+      responses.onOnly(value);
     } catch (RuntimeException e) {
-      return; // cancelled meanwhile, or already answered with the failure
+      // cancelled meanwhile, or already answered with the failure
     }
-    responses.onCompleted();
   }
 
   /** Bidi and client streaming: run the method for the request observer. */
@@ -584,8 +632,9 @@ final class GrpcServerStream extends ChannelInboundHandlerAdapter {
       return;
     }
     finished = true;
-    if (sendReset && channel.isActive()) {
-      channel.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.CANCEL));
+    if (sendReset && conn.isActive()) {
+      conn.reset(stream, Http2Error.CANCEL);
+      conn.flushNow();
     }
     cleanUp();
     if (info != null) {
@@ -610,33 +659,46 @@ final class GrpcServerStream extends ChannelInboundHandlerAdapter {
    * side; a client still sending is then asked to stop with RST_STREAM(NO_ERROR). Event loop only.
    */
   private void finish(String httpStatus, Status.Code code, String description) {
+    finish(httpStatus, code, description, true);
+  }
+
+  /** {@link #finish(String, Status.Code, String)}, leaving the flush to the caller if asked. */
+  private void finish(String httpStatus, Status.Code code, String description, boolean flush) {
     if (finished) {
       return;
     }
     finished = true;
-    Http2Headers t = new DefaultHttp2Headers();
+    boolean plainOk = headersSent && code == Status.Code.OK
+        && (description == null || description.isEmpty())
+        && (info == null || info.responseTrailers().isEmpty());
+    Http2Headers t = plainOk ? GrpcWire.OK_TRAILERS : new DefaultHttp2Headers();
     if (!headersSent) {
       headersSent = true;
       t.status(httpStatus);
-      t.set("content-type", GrpcWire.CONTENT_TYPE);
-      t.set("grpc-accept-encoding", GrpcWire.GZIP);
+      t.set(GrpcWire.CONTENT_TYPE_HEADER, GrpcWire.CONTENT_TYPE);
+      t.set(GrpcWire.ACCEPT_ENCODING_HEADER, GrpcWire.GZIP);
       if (info != null) {
         GrpcWire.addMetadata(t, info.responseHeaders());
       }
     }
-    t.set("grpc-status", Integer.toString(code.value()));
-    if (description != null && !description.isEmpty()) {
-      t.set("grpc-message", GrpcWire.percentEncode(description));
-    }
-    if (info != null) {
-      GrpcWire.addMetadata(t, info.responseTrailers());
-    }
-    if (channel.isActive()) {
-      channel.write(new DefaultHttp2HeadersFrame(t, true));
-      if (!remoteEnded && !endPending) {
-        channel.write(new DefaultHttp2ResetFrame(Http2Error.NO_ERROR));
+    if (!plainOk) {
+      t.set(GrpcWire.STATUS_HEADER, Integer.toString(code.value()));
+      if (description != null && !description.isEmpty()) {
+        t.set(GrpcWire.MESSAGE_HEADER, GrpcWire.percentEncode(description));
       }
-      channel.flush();
+      if (info != null) {
+        GrpcWire.addMetadata(t, info.responseTrailers());
+      }
+    }
+    if (conn.isActive()) {
+      boolean reset = !remoteEnded && !endPending;
+      conn.writeHeaders(stream, t, true);
+      if (reset) {
+        conn.reset(stream, Http2Error.NO_ERROR);
+      }
+      if (flush) {
+        conn.flushNow();
+      }
     }
     cleanUp();
   }
@@ -666,27 +728,36 @@ final class GrpcServerStream extends ChannelInboundHandlerAdapter {
     }
   }
 
+  /**
+   * Writes one framed response message (headers first if none went out), without flushing: the
+   * write batch flushes. Event loop only.
+   */
   private void writeMessage(ByteBuf framed) {
     int size = framed.readableBytes();
     long left = responses.unsentBytes.addAndGet(-size);
-    if (finished || !channel.isActive()) {
+    if (finished || !conn.isActive()) {
       framed.release();
       return;
     }
     if (!headersSent) {
       headersSent = true;
-      Http2Headers h = new DefaultHttp2Headers();
-      h.status("200");
-      h.set("content-type", GrpcWire.CONTENT_TYPE);
-      if (acceptsGzip) {
-        h.set("grpc-encoding", GrpcWire.GZIP);
+      Http2Headers h;
+      if (info.responseHeaders().isEmpty()) {
+        h = acceptsGzip ? GrpcWire.RESPONSE_HEADERS_GZIP : GrpcWire.RESPONSE_HEADERS;
+      } else {
+        h = new DefaultHttp2Headers();
+        h.status(GrpcWire.HTTP_OK);
+        h.set(GrpcWire.CONTENT_TYPE_HEADER, GrpcWire.CONTENT_TYPE);
+        if (acceptsGzip) {
+          h.set(GrpcWire.ENCODING_HEADER, GrpcWire.GZIP);
+        }
+        h.set(GrpcWire.ACCEPT_ENCODING_HEADER, GrpcWire.GZIP);
+        GrpcWire.addMetadata(h, info.responseHeaders());
       }
-      h.set("grpc-accept-encoding", GrpcWire.GZIP);
-      GrpcWire.addMetadata(h, info.responseHeaders());
-      channel.write(new DefaultHttp2HeadersFrame(h, false));
+      conn.writeHeaders(stream, h, false);
     }
-    channel.writeAndFlush(new DefaultHttp2DataFrame(framed, false));
-    if (left < READY_BYTES && left + size >= READY_BYTES && channel.isWritable()) {
+    conn.writeData(stream, framed);
+    if (left < READY_BYTES && left + size >= READY_BYTES && writable) {
       fireOnReady(); // the producer waited for the queue, not for the peer
     }
   }
@@ -701,28 +772,6 @@ final class GrpcServerStream extends ChannelInboundHandlerAdapter {
         }
       });
     }
-  }
-
-  @Override
-  public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-    if (ctx.channel().isWritable() && responses != null
-        && responses.unsentBytes.get() < READY_BYTES) {
-      fireOnReady();
-    }
-    ctx.fireChannelWritabilityChanged();
-  }
-
-  @Override
-  public void channelInactive(ChannelHandlerContext ctx) {
-    onCancelled(Status.Code.CANCELLED, "the stream closed before the call ended", false);
-    ctx.fireChannelInactive();
-  }
-
-  @Override
-  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-    log.debug("gRPC stream failed: {}", cause.toString());
-    onCancelled(Status.Code.INTERNAL, "the stream failed: " + cause, true);
-    ctx.close();
   }
 
   // ---------------------------------------------------------------- the response observer
@@ -741,6 +790,31 @@ final class GrpcServerStream extends ChannelInboundHandlerAdapter {
 
     @Override
     public void onNext(Object value) {
+      ByteBuf framed = encode(value);
+      if (framed != null) {
+        batch.execute(() -> writeMessage(framed));
+      }
+    }
+
+    /**
+     * A unary call's answer: the message and the OK trailers written and flushed in one turn of
+     * the event loop. Same contract as {@code onNext} then {@code onCompleted}.
+     */
+    void onOnly(Object value) {
+      ByteBuf framed = encode(value);
+      if (framed == null) {
+        onCompleted();
+        return;
+      }
+      completed = true;
+      batch.execute(() -> {
+        writeMessage(framed);
+        finish("200", Status.Code.OK, null, false);
+      });
+    }
+
+    /** The framed message to send, or null to drop it (cancelled, with an onCancel handler). */
+    private ByteBuf encode(Object value) {
       if (completed) {
         throw new IllegalStateException("onNext after the response stream ended");
       }
@@ -749,7 +823,7 @@ final class GrpcServerStream extends ChannelInboundHandlerAdapter {
           throw new RpcException(ErrorReason.CANCELLED, "the call was cancelled; set an"
               + " onCancelHandler to drop messages silently instead");
         }
-        return;
+        return null;
       }
       ByteBuf framed;
       try {
@@ -759,21 +833,38 @@ final class GrpcServerStream extends ChannelInboundHandlerAdapter {
         throw new RpcException(ErrorReason.BAD_RESULT, "cannot encode a response: " + t, t);
       }
       unsentBytes.addAndGet(framed.readableBytes());
-      loop.execute(() -> writeMessage(framed));
+      return framed;
     }
 
     private ByteBuf frame(Message m) throws IOException {
       boolean compress = acceptsGzip && info.compressResponses();
       int size = m.getSerializedSize();
-      ByteBuf buf = channel.alloc().buffer(GrpcWire.PREFIX_BYTES + size);
+      ByteBuf buf = conn.alloc().buffer(GrpcWire.PREFIX_BYTES + size);
       try {
-        buf.writeByte(compress ? 1 : 0);
-        buf.writeInt(0);
-        try (OutputStream out = compress
-            ? new GZIPOutputStream(new ByteBufOutputStream(buf)) : new ByteBufOutputStream(buf)) {
-          m.writeTo(out);
+        if (compress) {
+          buf.writeByte(1);
+          buf.writeInt(0);
+          try (OutputStream out = new GZIPOutputStream(new ByteBufOutputStream(buf))) {
+            m.writeTo(out);
+          }
+          buf.setInt(1, buf.readableBytes() - GrpcWire.PREFIX_BYTES);
+          return buf;
         }
-        buf.setInt(1, buf.readableBytes() - GrpcWire.PREFIX_BYTES);
+        buf.writeByte(0);
+        buf.writeInt(size);
+        // straight into the buffer, no intermediate array
+        int at = buf.writerIndex();
+        buf.ensureWritable(size);
+        CodedOutputStream out = buf.nioBufferCount() == 1
+            ? CodedOutputStream.newInstance(buf.internalNioBuffer(at, size))
+            : null;
+        if (out == null) {
+          m.writeTo(new ByteBufOutputStream(buf));
+        } else {
+          m.writeTo(out);
+          out.checkNoSpaceLeft();
+          buf.writerIndex(at + size);
+        }
         return buf;
       } catch (IOException | RuntimeException e) {
         buf.release();
@@ -797,8 +888,8 @@ final class GrpcServerStream extends ChannelInboundHandlerAdapter {
 
     void end(Status.Code code, String description) {
       completed = true;
-      loop.execute(() -> {
-        finish("200", code, description);
+      batch.execute(() -> {
+        finish("200", code, description, false);
         if (code != Status.Code.OK && !requestsDone && requests != null) {
           markCancelled(description); // the request side cannot go on
         }
@@ -808,7 +899,7 @@ final class GrpcServerStream extends ChannelInboundHandlerAdapter {
     @Override
     public boolean isReady() {
       return !cancelled && !completed && unsentBytes.get() < READY_BYTES
-          && channel.isWritable();
+          && writable;
     }
 
     @Override
@@ -826,7 +917,7 @@ final class GrpcServerStream extends ChannelInboundHandlerAdapter {
       if (count <= 0) {
         throw new IllegalArgumentException("count: " + count + " (expected: > 0)");
       }
-      loop.execute(() -> {
+      batch.execute(() -> {
         demand = (int) Math.min(Integer.MAX_VALUE, (long) demand + count);
         deliverInbound();
       });
@@ -845,8 +936,8 @@ final class GrpcServerStream extends ChannelInboundHandlerAdapter {
     @Override
     public void cancel(String message) {
       completed = true;
-      loop.execute(() -> {
-        finish("200", Status.Code.CANCELLED, message);
+      batch.execute(() -> {
+        finish("200", Status.Code.CANCELLED, message, false);
         markCancelled(message);
       });
     }
