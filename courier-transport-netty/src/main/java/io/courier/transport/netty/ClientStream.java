@@ -3,7 +3,6 @@ package io.courier.transport.netty;
 import io.courier.ErrorReason;
 import io.courier.RpcException;
 import io.courier.core.MethodDescriptor;
-import io.courier.internal.codec.Bodies;
 import io.courier.internal.protocol.Frame;
 import io.courier.internal.protocol.FrameCodec;
 import io.courier.stream.StreamObserver;
@@ -133,26 +132,10 @@ final class ClientStream extends StreamCall {
       FrameCodec.finish(buf, 0, 0);
       return buf;
     }
-    try {
-      int used = Bodies.write(buf, out -> method.serializer.writeArguments(
-          new Object[] {request}, new Type[] {method.descriptor.requestType()}, out),
-          method.compressor, client.config().compressionThresholdBytes());
-      buf.setByte(Frame.OFF_COMPRESSOR, used);
-      int body = buf.readableBytes() - Frame.HEADER_LENGTH;
-      if (body > maxFrameBytes) {
-        throw new RpcException(ErrorReason.PAYLOAD_TOO_LARGE, "request to " + displayName
-            + " is " + body + " bytes, above the frame limit of " + maxFrameBytes + " bytes");
-      }
-      FrameCodec.finish(buf, 0, 0);
-      return buf;
-    } catch (RpcException e) {
-      buf.release();
-      throw e;
-    } catch (Throwable t) {
-      buf.release();
-      throw Bodies.readFailure(t, ErrorReason.BAD_ARGUMENTS,
-          "cannot encode the request of " + displayName);
-    }
+    return OutboundBodies.finish(buf, out -> method.serializer.writeArguments(
+        new Object[] {request}, new Type[] {method.descriptor.requestType()}, out),
+        method.compressor, client.config().compressionThresholdBytes(), maxFrameBytes,
+        displayName, "request to ", ErrorReason.BAD_ARGUMENTS, "cannot encode the request of ");
   }
 
   /** The connection is ready: queue the opening frame, the first grant, and what waited. */

@@ -67,7 +67,8 @@ public final class NettyClient implements AutoCloseable {
   private final Executor callbackExecutor;
   private final Map<String, Endpoint> endpoints = new ConcurrentHashMap<>();
   private final Map<Class<?>, Object> stubs = new ConcurrentHashMap<>();
-  private final List<Registry.Subscription> subscriptions = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private final List<Registry.Subscription> subscriptions =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
   private final FrameLimits limits;
   private final CopyingCalls copies = new CopyingCalls(this);
   private final Failbacks failbacks = new Failbacks(this);
@@ -472,25 +473,9 @@ public final class NettyClient implements AutoCloseable {
     ByteBuf buf = FrameCodec.start(PooledByteBufAllocator.DEFAULT, 256,
         m.oneWay ? Frame.FLAG_ONE_WAY : 0, m.serializerId, 0, 0, 0, m.descriptor.callId(),
         (int) timeoutMillis);
-    try {
-      int used = Bodies.write(buf, out -> m.serializer.writeArguments(args, m.parameterTypes, out),
-          m.compressor, config.compressionThresholdBytes());
-      buf.setByte(Frame.OFF_COMPRESSOR, used);
-      int body = buf.readableBytes() - Frame.HEADER_LENGTH;
-      if (body > config.maxFrameBytes()) {
-        throw new RpcException(ErrorReason.PAYLOAD_TOO_LARGE, "request to " + m.displayName
-            + " is " + body + " bytes, above the frame limit of " + config.maxFrameBytes()
-            + " bytes (maxFrameBytes)");
-      }
-      FrameCodec.finish(buf, 0, 0);
-    } catch (RpcException e) {
-      buf.release();
-      throw e;
-    } catch (Throwable t) {
-      buf.release();
-      throw Bodies.readFailure(t, ErrorReason.BAD_ARGUMENTS,
-          "cannot encode the arguments of " + m.displayName);
-    }
+    OutboundBodies.finish(buf, out -> m.serializer.writeArguments(args, m.parameterTypes, out),
+        m.compressor, config.compressionThresholdBytes(), config.maxFrameBytes(),
+        m.displayName, "request to ", ErrorReason.BAD_ARGUMENTS, "cannot encode the arguments of ");
     c.request = buf;
     c.requestBytes = buf.readableBytes();
     c.encodeEndNanos = System.nanoTime();

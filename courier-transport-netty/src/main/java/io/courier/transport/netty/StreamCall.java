@@ -212,24 +212,9 @@ abstract class StreamCall implements CallStreamObserver<Object> {
   private ByteBuf encode(Object value) {
     ByteBuf buf = FrameCodec.start(alloc(), 128, direction() | Frame.FLAG_STREAM, serializerId,
         0, 0, requestId, Frame.STREAM_MESSAGE, 0);
-    try {
-      int used = Bodies.write(buf, out -> serializer.writeValue(value, outType, out), compressor,
-          compressionThreshold);
-      buf.setByte(Frame.OFF_COMPRESSOR, used);
-      int body = buf.readableBytes() - Frame.HEADER_LENGTH;
-      if (body > maxFrameBytes) {
-        throw new RpcException(ErrorReason.PAYLOAD_TOO_LARGE, "a message of " + displayName
-            + " is " + body + " bytes, above the frame limit of " + maxFrameBytes + " bytes");
-      }
-      FrameCodec.finish(buf, 0, 0);
-      return buf;
-    } catch (RpcException e) {
-      buf.release();
-      throw e;
-    } catch (Throwable t) {
-      buf.release();
-      throw Bodies.readFailure(t, encodeFailure(), "cannot encode a message of " + displayName);
-    }
+    return OutboundBodies.finish(buf, out -> serializer.writeValue(value, outType, out),
+        compressor, compressionThreshold, maxFrameBytes, displayName, "a message of ",
+        encodeFailure(), "cannot encode a message of ");
   }
 
   @Override
