@@ -1,5 +1,6 @@
 package io.courier;
 
+import io.courier.auth.Identity;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -27,8 +28,11 @@ public final class CallContext {
 
   private static final ThreadLocal<Deadline> CURRENT = new ThreadLocal<>();
   private static final ThreadLocal<ServerCallInfo> CALL = new ThreadLocal<>();
+  private static final ThreadLocal<Identity> IDENTITY = new ThreadLocal<>();
   /** The scope that restores "no deadline": shared, it holds nothing. */
-  private static final Scope RESTORE_NONE = new Scope(null);
+  private static final Scope RESTORE_NONE = new Scope((Deadline) null);
+  /** The scope that restores "no identity" when none was entered: shared, it holds nothing. */
+  private static final Scope NO_IDENTITY = new Scope((Identity) null);
 
   private CallContext() {}
 
@@ -101,40 +105,83 @@ public final class CallContext {
 
   /**
    * Replaces the deadline and the call being served until the returned scope is closed; used by
-   * the framework when it runs a service method.
+   * the framework when it runs a service method. The caller's identity becomes the call's
+   * ({@link ServerCallInfo#identity()}).
    */
   public static Scope enterCall(Deadline deadline, ServerCallInfo call) {
-    Scope s = new Scope(CURRENT.get(), CALL.get());
+    Scope s = new Scope(CURRENT.get(), CALL.get(), IDENTITY.get());
     CURRENT.set(deadline);
     CALL.set(call);
+    IDENTITY.set(call == null ? null : call.identity());
     return s;
+  }
+
+  /**
+   * The authenticated caller of the call being served, or {@code null}: outside a service method,
+   * on a server without an authenticator, or in a public method called without credentials.
+   */
+  public static Identity identity() {
+    return IDENTITY.get();
+  }
+
+  /**
+   * Puts the caller's identity in force until the returned scope is closed; used by the
+   * framework when it runs a service method. Allocates nothing when {@code identity} is null and
+   * none is in force.
+   */
+  public static Scope enterIdentity(Identity identity) {
+    Identity previous = IDENTITY.get();
+    if (identity == null && previous == null) {
+      return NO_IDENTITY;
+    }
+    IDENTITY.set(identity);
+    return new Scope(previous);
   }
 
   /** Restores the previous deadline when closed. Close it on the thread that opened it. */
   public static final class Scope implements AutoCloseable {
+    private static final int DEADLINE = 1;
+    private static final int CALL_AND_IDENTITY = 2;
+    private static final int IDENTITY_ONLY = 3;
+
+    private final int kind;
     private final Deadline previous;
-    private final boolean restoresCall;
     private final ServerCallInfo previousCall;
+    private final Identity previousIdentity;
 
     private Scope(Deadline previous) {
+      this.kind = DEADLINE;
       this.previous = previous;
-      this.restoresCall = false;
       this.previousCall = null;
+      this.previousIdentity = null;
     }
 
-    private Scope(Deadline previous, ServerCallInfo previousCall) {
+    private Scope(Deadline previous, ServerCallInfo previousCall, Identity previousIdentity) {
+      this.kind = CALL_AND_IDENTITY;
       this.previous = previous;
-      this.restoresCall = true;
       this.previousCall = previousCall;
+      this.previousIdentity = previousIdentity;
+    }
+
+    private Scope(Identity previousIdentity) {
+      this.kind = IDENTITY_ONLY;
+      this.previous = null;
+      this.previousCall = null;
+      this.previousIdentity = previousIdentity;
     }
 
     @Override
     public void close() {
       // set, not remove: a pool thread runs call after call, and removing the entry each time
       // made every call allocate a new one
+      if (kind == IDENTITY_ONLY) {
+        IDENTITY.set(previousIdentity);
+        return;
+      }
       CURRENT.set(previous);
-      if (restoresCall) {
+      if (kind == CALL_AND_IDENTITY) {
         CALL.set(previousCall);
+        IDENTITY.set(previousIdentity);
       }
     }
   }

@@ -22,6 +22,9 @@ import java.util.Set;
  * CallContext.responseTrailers().putBinary("x-checksum-bin", digest);
  * }</pre>
  *
+ * <p>The values of {@code authorization} and {@code proxy-authorization} are shown as
+ * {@code <redacted>} by {@link #toString()}, so logging metadata does not log credentials.
+ *
  * <p>Thread-safe: every method synchronizes on the instance, so an implementation may add
  * trailers from the thread that completes a stream while the framework reads them.
  */
@@ -182,6 +185,14 @@ public final class CallMetadata {
     }
   }
 
+  /**
+   * Whether a key carries credentials ({@code authorization}, {@code proxy-authorization}): their
+   * values never appear in {@link #toString()}.
+   */
+  public static boolean isSecretKey(String key) {
+    return key.equals("authorization") || key.equals("proxy-authorization");
+  }
+
   /** Whether a key names binary values (ends in {@code -bin}). */
   public static boolean isBinaryKey(String key) {
     return key.endsWith(BINARY_SUFFIX);
@@ -215,8 +226,13 @@ public final class CallMetadata {
         sb.append(", ");
       }
       Object v = values.get(i);
-      sb.append(keys.get(i)).append('=')
-          .append(v instanceof byte[] b ? Base64.getEncoder().encodeToString(b) : v);
+      String k = keys.get(i);
+      sb.append(k).append('=');
+      if (isSecretKey(k)) {
+        sb.append("<redacted>");
+      } else {
+        sb.append(v instanceof byte[] b ? Base64.getEncoder().encodeToString(b) : v);
+      }
     }
     return sb.append('}').toString();
   }

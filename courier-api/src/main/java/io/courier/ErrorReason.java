@@ -34,6 +34,10 @@ public enum ErrorReason {
   NOT_SENT(Status.Code.UNAVAILABLE, true),
   /** The connection closed before the answer came; the call may or may not have run. */
   CONNECTION_CLOSED(Status.Code.UNAVAILABLE, false),
+  /** The call carries no credentials, or credentials that are not valid. */
+  UNAUTHENTICATED(Status.Code.UNAUTHENTICATED, false),
+  /** The caller is authenticated, but the method's access rule does not let it call. */
+  PERMISSION_DENIED(Status.Code.PERMISSION_DENIED, false),
   /** The deadline passed. */
   DEADLINE_EXCEEDED(Status.Code.DEADLINE_EXCEEDED, false),
   /** The caller cancelled the call. */

@@ -1,5 +1,6 @@
 package io.courier;
 
+import io.courier.auth.Identity;
 import java.util.Objects;
 import java.util.function.Supplier;
 
@@ -27,6 +28,7 @@ public final class ServerCallInfo {
   private final CallMetadata responseTrailers = new CallMetadata();
   private volatile boolean compressResponses;
   private volatile boolean requestCompressed;
+  private volatile Identity identity;
 
   /**
    * Used by transports.
@@ -105,6 +107,28 @@ public final class ServerCallInfo {
    */
   public boolean requestCompressed() {
     return requestCompressed;
+  }
+
+  /**
+   * The authenticated caller, or {@code null} (no authenticator, or a public method called
+   * without credentials). Also {@link CallContext#identity()} inside the method.
+   */
+  public Identity identity() {
+    return identity;
+  }
+
+  /**
+   * Used by transports once the call is authenticated, before the method runs; only once.
+   *
+   * @throws IllegalStateException when an identity is already set
+   */
+  public void identity(Identity identity) {
+    synchronized (this) {
+      if (this.identity != null) {
+        throw new IllegalStateException("the call's identity is already set");
+      }
+      this.identity = Objects.requireNonNull(identity, "identity");
+    }
   }
 
   /** Used by transports before each request message is handed to the method. */

@@ -1,5 +1,6 @@
 package io.courier.client;
 
+import io.courier.auth.CallCredentials;
 import io.courier.cluster.ClusterPolicy;
 import io.courier.cluster.LoadBalancer;
 import io.courier.core.Registries;
@@ -59,7 +60,7 @@ public final class CourierClient implements AutoCloseable {
         b.compressionThreshold, b.timeout.toNanos(), b.connectTimeout.toMillis(),
         b.heartbeatInterval.toMillis(), b.connectionsPerEndpoint, b.backoffInitial.toMillis(),
         b.backoffMax.toMillis(), b.maxFrameBytes, b.maxPendingBytes, Set.copyOf(b.allowedTypes),
-        b.ioThreads, b.callbackExecutor, b.bulkLaneBytes));
+        b.ioThreads, b.callbackExecutor, b.bulkLaneBytes), b.credentials);
     this.config = b;
     Object c = null;
     Registry r = null;
@@ -176,6 +177,7 @@ public final class CourierClient implements AutoCloseable {
     private final Set<Class<?>> allowedTypes = new LinkedHashSet<>();
     private int ioThreads = 0;
     private Executor callbackExecutor;
+    private CallCredentials credentials;
     private int bulkLaneBytes = ClientConfig.DEFAULT_BULK_LANE_BYTES;
     private final PolicyTable policies = new PolicyTable();
 
@@ -443,6 +445,18 @@ public final class CourierClient implements AutoCloseable {
      */
     public Builder callbackExecutor(Executor executor) {
       this.callbackExecutor = Objects.requireNonNull(executor, "executor");
+      return this;
+    }
+
+    /**
+     * Credentials attached to every call and stream of this client (stubs and generic calls),
+     * for example {@link CallCredentials#bearer(String)}. They travel in the frame's metadata
+     * block, under {@code authorization}. Default: none.
+     *
+     * @return this
+     */
+    public Builder credentials(CallCredentials credentials) {
+      this.credentials = Objects.requireNonNull(credentials, "credentials");
       return this;
     }
 

@@ -1,5 +1,6 @@
 package io.courier.client;
 
+import io.courier.auth.CallCredentials;
 import io.courier.transport.netty.GrpcClientTransport;
 import java.time.Duration;
 import java.util.Objects;
@@ -57,6 +58,7 @@ public final class GrpcClient implements AutoCloseable {
     int port = Integer.parseInt(b.address.substring(colon + 1));
     this.transport = new GrpcClientTransport(host, port, b.timeout.toNanos(),
         b.connectTimeout.toMillis(), b.maxMessageBytes, callbacks, 1);
+    transport.credentials(b.credentials);
   }
 
   /** A new builder. */
@@ -89,6 +91,7 @@ public final class GrpcClient implements AutoCloseable {
     private Duration connectTimeout = Duration.ofSeconds(3);
     private int maxMessageBytes = 16 << 20;
     private Executor callbackExecutor;
+    private CallCredentials credentials;
 
     private Builder() {}
 
@@ -144,6 +147,17 @@ public final class GrpcClient implements AutoCloseable {
      */
     public Builder callbackExecutor(Executor executor) {
       this.callbackExecutor = Objects.requireNonNull(executor, "executor");
+      return this;
+    }
+
+    /**
+     * Credentials attached to every call as request headers, for example
+     * {@link CallCredentials#bearer(String)} ({@code authorization: Bearer ...}). Default: none.
+     *
+     * @return this
+     */
+    public Builder credentials(CallCredentials credentials) {
+      this.credentials = Objects.requireNonNull(credentials, "credentials");
       return this;
     }
 

@@ -1,5 +1,7 @@
 package io.courier.server;
 
+import io.courier.auth.AccessRules;
+import io.courier.auth.Authenticator;
 import io.courier.core.Registries;
 import io.courier.core.ServiceDescriptor;
 import io.courier.internal.codec.AllowList;
@@ -12,6 +14,7 @@ import io.courier.registry.ServiceInstance;
 import io.courier.spi.Serializer;
 import io.courier.spi.SerializerConfig;
 import io.courier.spi.SerializerProvider;
+import io.courier.transport.netty.AccessControl;
 import io.courier.transport.netty.BuiltInServices;
 import io.courier.transport.netty.Executors2;
 import io.courier.transport.netty.NettyServer;
@@ -101,8 +104,17 @@ public final class CourierServer implements AutoCloseable {
             md.isNonBlocking() ? null : executor, json));
       }
     }
-    methods.addAll(BuiltInServices.methods(List.copyOf(methods)));
+    AccessControl access = AccessControl.create(b.authenticator, b.accessRules);
+    methods.addAll(BuiltInServices.methods(List.copyOf(methods), access));
     DispatchTable table = new DispatchTable(methods);
+    try {
+      access.bind(table.methods());
+    } catch (RuntimeException e) {
+      if (owned != null) {
+        owned.shutdownNow();
+      }
+      throw e;
+    }
     this.services = List.copyOf(descriptors);
     ServerConfig sc = new ServerConfig(new FrameLimits(b.maxFrameBytes, b.maxMetadataBytes),
         b.maxConcurrentCallsPerConnection, b.frameTimeout.toMillis(), b.idleTimeout.toMillis(),
@@ -113,6 +125,7 @@ public final class CourierServer implements AutoCloseable {
         .collect(Collectors.joining(", "));
     this.server = new NettyServer(b.host, b.port, b.ioThreads, table, sc, names);
     server.grpcMaxMessageBytes(b.grpcMaxMessageBytes);
+    server.accessControl(access);
     if (b.httpPort >= 0) {
       server.httpPort(b.httpPort);
     }
@@ -307,6 +320,8 @@ public final class CourierServer implements AutoCloseable {
     private boolean sendRemoteStack;
     private int compressionThreshold = 1024;
     private int maxPingsPerSecond = 10;
+    private Authenticator authenticator;
+    private AccessRules accessRules;
     private String registryUri;
     private String advertisedHost;
     private int weight = 100;
@@ -396,6 +411,36 @@ public final class CourierServer implements AutoCloseable {
       if (services.putIfAbsent(type, new Registration(implementation, names)) != null) {
         throw new IllegalArgumentException("service " + type.getName() + " is already registered");
       }
+      return this;
+    }
+
+    /**
+     * Authenticates every call, on every protocol, before its body is decoded: calls without
+     * valid credentials are answered {@code UNAUTHENTICATED} (HTTP 401), except to methods the
+     * {@link #accessRules access rules} make public. Without access rules, any authenticated
+     * caller may call any method. Default: none (calls are not authenticated).
+     *
+     * <pre>{@code
+     * .authenticator(Authenticator.bearer(Map.of(token, Identity.of("shop", "writer"))))
+     * }</pre>
+     *
+     * @return this
+     */
+    public Builder authenticator(Authenticator authenticator) {
+      this.authenticator = Objects.requireNonNull(authenticator, "authenticator");
+      return this;
+    }
+
+    /**
+     * Who may call which service and method (see {@link AccessRules}); needs an
+     * {@link #authenticator}. Authenticated calls a rule does not permit are answered
+     * {@code PERMISSION_DENIED} (HTTP 403). {@link #build()} refuses rules that name a service or
+     * method this server does not serve. Default: any authenticated caller may call any method.
+     *
+     * @return this
+     */
+    public Builder accessRules(AccessRules rules) {
+      this.accessRules = Objects.requireNonNull(rules, "rules");
       return this;
     }
 
@@ -641,13 +686,23 @@ public final class CourierServer implements AutoCloseable {
       return this;
     }
 
-    /** Builds the server (not started). */
+    /**
+     * Builds the server (not started).
+     *
+     * @throws IllegalArgumentException when an access rule names a service or method not served
+     * @throws IllegalStateException when no service is registered, or access rules are set
+     *     without an authenticator
+     */
     public CourierServer build() {
       if (services.isEmpty()) {
         throw new IllegalStateException("no service registered: call service(type, impl) first");
       }
       if (serializers == null) {
         serializers = List.of(Serializers.defaultName());
+      }
+      if (accessRules != null && authenticator == null) {
+        throw new IllegalStateException("accessRules without an authenticator: rules need to"
+            + " know who calls (set authenticator(...) too)");
       }
       if (unixSocket != null && registryUri != null) {
         throw new IllegalStateException("unixSocket and registry cannot be combined: a registry"

@@ -1,11 +1,13 @@
 package io.courier.internal.protocol;
 
+import io.courier.CallMetadata;
 import io.courier.ErrorReason;
 import io.netty.buffer.ByteBuf;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -15,6 +17,7 @@ import java.util.Map;
  *   repeated: u8 key length (1..255), key (ASCII: a-z 0-9 - _ .), u16 value length, value (UTF-8)
  * </pre>
  * Keys starting with {@code courier-} are reserved for the framework; a peer may not set them.
+ * A server reads one key, {@code authorization}, and only to hand it to its authenticator.
  */
 public final class Metadata {
 
@@ -36,6 +39,29 @@ public final class Metadata {
       buf.writeShort(v.length).writeBytes(v);
     }
     return buf.writerIndex() - start;
+  }
+
+  /**
+   * Writes the entries of call metadata in order, a binary value base64-encoded under its
+   * {@code -bin} key; returns the number of bytes written.
+   */
+  public static int write(ByteBuf buf, CallMetadata metadata) {
+    int start = buf.writerIndex();
+    metadata.forEach((k, v) -> writeEntry(buf, k, v instanceof byte[] b
+        ? Base64.getEncoder().encodeToString(b) : (String) v));
+    return buf.writerIndex() - start;
+  }
+
+  private static void writeEntry(ByteBuf buf, String k, String value) {
+    checkKey(k);
+    buf.writeByte(k.length());
+    buf.writeCharSequence(k, StandardCharsets.US_ASCII);
+    byte[] v = value.getBytes(StandardCharsets.UTF_8);
+    if (v.length > 0xFFFF) {
+      throw new IllegalArgumentException("metadata value of " + k + ": " + v.length
+          + " bytes (expected: <= 65535)");
+    }
+    buf.writeShort(v.length).writeBytes(v);
   }
 
   static void checkKey(String k) {

@@ -24,6 +24,14 @@ public final class BuiltInServices {
 
   /** The built-in methods of a server that serves {@code served}. */
   public static List<ServerMethod> methods(List<ServerMethod> served) {
+    return methods(served, null);
+  }
+
+  /**
+   * The built-in methods of a server that serves {@code served}, with its access control (which
+   * {@code courier.Reflection/invoke} applies to the method it is asked to call).
+   */
+  public static List<ServerMethod> methods(List<ServerMethod> served, AccessControl access) {
     ServiceDescriptor sd = ServiceDescriptor.of(ServerReflection.class);
     ClassLoader cl = ServerReflection.class.getClassLoader() != null
         ? ServerReflection.class.getClassLoader() : ClassLoader.getSystemClassLoader();
@@ -43,7 +51,7 @@ public final class BuiltInServices {
         json = s;
       }
     }
-    ReflectionService impl = new ReflectionService(new ServiceIndex(served));
+    ReflectionService impl = new ReflectionService(new ServiceIndex(served), access);
     List<ServerMethod> out = new ArrayList<>();
     for (MethodDescriptor md : sd.methods()) {
       out.add(new ServerMethod(md, impl, providers, serializers, null, json));

@@ -128,8 +128,11 @@ final class ClientStream extends StreamCall {
     ByteBuf buf = FrameCodec.start(PooledByteBufAllocator.DEFAULT, 128,
         Frame.FLAG_STREAM | Frame.FLAG_OPEN_STREAM, serializerId, 0, 0, 0,
         method.descriptor.callId(), (int) timeoutMillis);
+    if (client.hasCredentials()) {
+      client.writeCredentials(buf, displayName);
+    }
     if (method.descriptor.kind() != MethodDescriptor.Kind.SERVER_STREAMING) {
-      FrameCodec.finish(buf, 0, 0);
+      FrameCodec.finish(buf, 0, buf.getUnsignedShort(Frame.OFF_METADATA_LENGTH));
       return buf;
     }
     return OutboundBodies.finish(buf, out -> method.serializer.writeArguments(

@@ -2,6 +2,8 @@ package io.courier.transport.netty;
 
 import com.google.protobuf.Message;
 import com.google.protobuf.Parser;
+import io.courier.CallMetadata;
+import io.courier.auth.CallCredentials;
 import io.courier.CallContext;
 import io.courier.Deadline;
 import io.courier.ErrorReason;
@@ -76,6 +78,7 @@ public final class GrpcClientTransport implements AutoCloseable {
   private Channel channel; // guarded by this
   private final List<Channel> retired = new ArrayList<>(); // guarded by this
   private volatile boolean closed;
+  private volatile CallCredentials credentials;
 
   /**
    * @param defaultTimeoutNanos the deadline of calls that have none (from the context or
@@ -92,6 +95,11 @@ public final class GrpcClientTransport implements AutoCloseable {
     this.maxMessageBytes = maxMessageBytes;
     this.callbacks = callbacks;
     this.group = Transports.newGroup(ioThreads, "courier-grpc-client");
+  }
+
+  /** Credentials for every call from now on; null for none. */
+  public void credentials(CallCredentials credentials) {
+    this.credentials = credentials;
   }
 
   /** A stub of {@code type}; cached per interface. */
@@ -203,6 +211,22 @@ public final class GrpcClientTransport implements AutoCloseable {
       deadline = Deadline.after(defaultTimeoutNanos, TimeUnit.NANOSECONDS).min(deadline);
     }
     ClientStream s = new ClientStream(cm, deadline, future, observer);
+    CallCredentials creds = credentials;
+    if (creds != null) {
+      CallMetadata md = new CallMetadata();
+      try {
+        creds.applyTo(md);
+      } catch (RpcException e) {
+        s.fail(e);
+        return s;
+      } catch (RuntimeException e) {
+        // not chained: its message may hold the credential
+        s.fail(new RpcException(ErrorReason.UNAUTHENTICATED, "the call credentials failed ("
+            + e.getClass().getName() + "); " + cm.path + " was not sent"));
+        return s;
+      }
+      s.credentials = md;
+    }
     Channel ch;
     try {
       ch = connection();
@@ -314,6 +338,8 @@ public final class GrpcClientTransport implements AutoCloseable {
     /** The stream once open; request-stream items wait in {@link #early} until then. */
     private Http2StreamChannel openStream; // guarded by this
     private final List<Object> early = new ArrayList<>(); // guarded by this
+    /** Request metadata from the call credentials, or null; set before the stream opens. */
+    CallMetadata credentials;
 
     ClientStream(ClientMethod cm, Deadline deadline, CompletableFuture<Object> future,
         StreamObserver<Object> observer) {
@@ -344,6 +370,10 @@ public final class GrpcClientTransport implements AutoCloseable {
       h.set("content-type", GrpcWire.CONTENT_TYPE);
       h.set("te", "trailers");
       h.set("grpc-accept-encoding", GrpcWire.GZIP);
+      if (credentials != null) {
+        credentials.forEach((k, v) -> h.add(k, v instanceof byte[] b
+            ? java.util.Base64.getEncoder().withoutPadding().encodeToString(b) : (String) v));
+      }
       if (deadline != null) {
         long nanos = Math.max(1, deadline.remainingNanos());
         h.set("grpc-timeout", GrpcWire.formatTimeout(nanos));

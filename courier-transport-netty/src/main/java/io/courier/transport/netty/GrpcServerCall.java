@@ -8,6 +8,7 @@ import io.courier.ErrorReason;
 import io.courier.RpcException;
 import io.courier.ServerCallInfo;
 import io.courier.Status;
+import io.courier.auth.Identity;
 import io.courier.core.MethodDescriptor;
 import io.courier.stream.CallStreamObserver;
 import io.courier.stream.StreamObserver;
@@ -233,8 +234,25 @@ final class GrpcServerCall {
       reject("200", Status.Code.UNAVAILABLE, "the server is shutting down");
       return;
     }
+    Identity identity = null;
+    AccessControl access = dispatcher.access;
+    if (access != null) {
+      try {
+        identity = access.check(method.method(), new AccessControl.Request("grpc",
+            method.method(), key -> {
+              CharSequence v = h.get(key);
+              return v == null ? null : v.toString();
+            }, conn.channel()));
+      } catch (AccessControl.Refused r) {
+        reject("200", r.reason.code(), r.getMessage());
+        return;
+      }
+    }
     // the metadata is built only if the method asks for it: the decoded headers stay as they are
     info = new ServerCallInfo(method.fullName(), () -> GrpcWire.requestMetadata(h));
+    if (identity != null) {
+      info.identity(identity);
+    }
     Executor executor = method.method().executor();
     serial = new SerialExecutor(executor == null ? loop : executor);
     responses = new ResponseObserver();

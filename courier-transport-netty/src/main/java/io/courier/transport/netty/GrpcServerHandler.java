@@ -1,5 +1,6 @@
 package io.courier.transport.netty;
 
+import io.netty.channel.Channel;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.ChannelHandlerContext;
@@ -143,6 +144,10 @@ final class GrpcServerHandler extends Http2ConnectionHandler implements Http2Fra
 
   ByteBufAllocator alloc() {
     return ctx.alloc();
+  }
+
+  Channel channel() {
+    return ctx.channel();
   }
 
   SocketAddress remoteAddress() {

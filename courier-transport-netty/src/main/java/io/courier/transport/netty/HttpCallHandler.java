@@ -2,6 +2,7 @@ package io.courier.transport.netty;
 
 import io.courier.ErrorReason;
 import io.courier.RpcException;
+import io.courier.auth.Identity;
 import io.courier.internal.server.ServerMethod;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -55,6 +56,7 @@ final class HttpCallHandler extends ChannelInboundHandlerAdapter {
 
   private static final Logger log = LoggerFactory.getLogger(HttpCallHandler.class);
   private static final int MAX_WAITING = 16;
+  private static final String REFLECTION = "courier.Reflection";
 
   private final ServerDispatcher dispatcher;
   /** Requests (and {@link Oversized} marks) that wait for the one being served. */
@@ -72,6 +74,8 @@ final class HttpCallHandler extends ChannelInboundHandlerAdapter {
     final boolean keepAlive;
     boolean answered;
     boolean counted;
+    /** The {@code WWW-Authenticate} challenge of a 401 answer. */
+    String challenge;
     ScheduledFuture<?> timer;
     volatile boolean abandoned;
 
@@ -158,6 +162,11 @@ final class HttpCallHandler extends ChannelInboundHandlerAdapter {
     HttpMethod verb = req.method();
     if (path.equals("/")) {
       if (verb.equals(HttpMethod.GET) || verb.equals(HttpMethod.HEAD)) {
+        // listing the services is describing them: the rule of courier.Reflection/services
+        Map<String, List<ServerMethod>> reflection = dispatcher.index.service(REFLECTION);
+        if (reflection != null && refused(x, req, reflection.get("services").get(0))) {
+          return false;
+        }
         respond(x, HttpResponseStatus.OK, listing(), null);
       } else {
         respond(x, HttpResponseStatus.METHOD_NOT_ALLOWED, json("UNIMPLEMENTED", "UNKNOWN_METHOD",
@@ -193,6 +202,10 @@ final class HttpCallHandler extends ChannelInboundHandlerAdapter {
     if (dispatcher.draining) {
       respondClose(x, HttpResponseStatus.SERVICE_UNAVAILABLE, json("UNAVAILABLE",
           "SHUTTING_DOWN", "server is shutting down; retry on another provider", null));
+      return false;
+    }
+    Identity identity = authenticate(x, req, methods.get(method).get(0));
+    if (x.answered) {
       return false;
     }
     String type = contentTypeProblem(req.headers().get(HttpHeaderNames.CONTENT_TYPE));
@@ -233,7 +246,7 @@ final class HttpCallHandler extends ChannelInboundHandlerAdapter {
     // the request's body (and with it the request: they share one reference count) is the
     // invoker's to release from here on
     JsonInvoker.run(m, req.content(), shape.kind() == JsonShape.Kind.OBJECT,
-        deadlineNanos, () -> x.abandoned).whenComplete((result, failure) -> {
+        deadlineNanos, () -> x.abandoned, identity).whenComplete((result, failure) -> {
           if (ctx.executor().inEventLoop()) {
             outcome(x, result, failure);
           } else {
@@ -241,6 +254,40 @@ final class HttpCallHandler extends ChannelInboundHandlerAdapter {
           }
         });
     return true;
+  }
+
+  /**
+   * Authenticates the request for {@code m} (any overload: they share their rule); answers 401
+   * or 403 when refused. Returns the identity (null without an authenticator, or for a public
+   * method called without credentials).
+   */
+  private Identity authenticate(Exchange x, FullHttpRequest req, ServerMethod m) {
+    AccessControl access = dispatcher.access;
+    if (access == null) {
+      return null;
+    }
+    try {
+      return access.check(m, new AccessControl.Request("http", m,
+          key -> req.headers().get(key), ctx.channel()));
+    } catch (AccessControl.Refused r) {
+      respondRefused(x, r);
+      return null;
+    }
+  }
+
+  /** Applies {@code m}'s access rule to the request; true when it was refused (and answered). */
+  private boolean refused(Exchange x, FullHttpRequest req, ServerMethod m) {
+    authenticate(x, req, m);
+    return x.answered;
+  }
+
+  private void respondRefused(Exchange x, AccessControl.Refused r) {
+    boolean unauthenticated = r.reason == ErrorReason.UNAUTHENTICATED;
+    if (unauthenticated) {
+      x.challenge = r.credentialsPresented ? "Bearer error=\"invalid_token\"" : "Bearer";
+    }
+    respond(x, unauthenticated ? HttpResponseStatus.UNAUTHORIZED : HttpResponseStatus.FORBIDDEN,
+        json(r.reason.code().name(), r.reason.name(), r.getMessage(), null), null);
   }
 
   private void outcome(Exchange x, byte[] result, Throwable failure) {
@@ -309,6 +356,9 @@ final class HttpCallHandler extends ChannelInboundHandlerAdapter {
   }
 
   private void respondError(Exchange x, RpcException e) {
+    if (e.status().code() == io.courier.Status.Code.UNAUTHENTICATED && x.challenge == null) {
+      x.challenge = "Bearer"; // a 401 always names a scheme (RFC 9110)
+    }
     respond(x, httpStatus(e), json(e.status().code().name(), e.reason().name(),
         e.status().description(), e.reason() == ErrorReason.APPLICATION_ERROR
             ? e.remoteClassName() : null), null);
@@ -335,6 +385,9 @@ final class HttpCallHandler extends ChannelInboundHandlerAdapter {
     FullHttpResponse r = response(x.version, status, body, keepAlive);
     if (allow != null) {
       r.headers().set(HttpHeaderNames.ALLOW, allow);
+    }
+    if (x.challenge != null) {
+      r.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, x.challenge);
     }
     ChannelFuture written = ctx.writeAndFlush(r);
     if (x.counted) {

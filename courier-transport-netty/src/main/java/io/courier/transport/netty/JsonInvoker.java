@@ -5,6 +5,7 @@ import io.courier.Deadline;
 import io.courier.ErrorReason;
 import io.courier.RpcException;
 import io.courier.Status;
+import io.courier.auth.Identity;
 import io.courier.core.MethodDescriptor;
 import io.courier.internal.codec.Bodies;
 import io.courier.internal.server.ServerMethod;
@@ -58,7 +59,7 @@ final class JsonInvoker {
    *     arguments are decoded, before it runs), or with an {@link RpcException}
    */
   static CompletableFuture<byte[]> run(ServerMethod m, ByteBuf body, boolean named,
-      long deadlineNanos, BooleanSupplier abandoned) {
+      long deadlineNanos, BooleanSupplier abandoned, Identity identity) {
     CompletableFuture<byte[]> f = new CompletableFuture<>();
     Serializer json = m.jsonSerializer();
     if (json == null) {
@@ -66,7 +67,7 @@ final class JsonInvoker {
       f.completeExceptionally(new RpcException(ErrorReason.SERIALIZER_UNSUPPORTED, NO_JSON));
       return f;
     }
-    Runnable task = () -> execute(m, json, body, named, deadlineNanos, abandoned, f);
+    Runnable task = () -> execute(m, json, body, named, deadlineNanos, abandoned, identity, f);
     Executor executor = m.executor();
     if (executor == null) {
       task.run();
@@ -83,7 +84,8 @@ final class JsonInvoker {
   }
 
   private static void execute(ServerMethod m, Serializer json, ByteBuf body, boolean named,
-      long deadlineNanos, BooleanSupplier abandoned, CompletableFuture<byte[]> f) {
+      long deadlineNanos, BooleanSupplier abandoned, Identity identity,
+      CompletableFuture<byte[]> f) {
     Object[] args;
     try {
       if (abandoned.getAsBoolean()) {
@@ -115,7 +117,8 @@ final class JsonInvoker {
     }
     Object result;
     try (CallContext.Scope ignored = CallContext.replaceDeadline(
-        deadlineNanos != 0 ? Deadline.atNanoTime(deadlineNanos) : null)) {
+            deadlineNanos != 0 ? Deadline.atNanoTime(deadlineNanos) : null);
+        CallContext.Scope caller = CallContext.enterIdentity(identity)) {
       result = m.invoke(args);
     } catch (Throwable t) {
       if (kind == MethodDescriptor.Kind.ONE_WAY) {

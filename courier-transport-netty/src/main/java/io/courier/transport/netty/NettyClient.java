@@ -1,10 +1,12 @@
 package io.courier.transport.netty;
 
 import io.courier.CallContext;
+import io.courier.CallMetadata;
 import io.courier.Deadline;
 import io.courier.ErrorReason;
 import io.courier.RpcException;
 import io.courier.Status;
+import io.courier.auth.CallCredentials;
 import io.courier.core.CallIds;
 import io.courier.core.MethodDescriptor;
 import io.courier.core.ServiceDescriptor;
@@ -17,6 +19,7 @@ import io.courier.internal.protocol.Frame;
 import io.courier.internal.protocol.FrameCodec;
 import io.courier.internal.protocol.FrameLimits;
 import io.courier.internal.protocol.InboundFrame;
+import io.courier.internal.protocol.Metadata;
 import io.courier.cluster.LoadBalancer;
 import io.courier.registry.Registry;
 import io.courier.registry.ServiceInstance;
@@ -73,9 +76,18 @@ public final class NettyClient implements AutoCloseable {
   private final CopyingCalls copies = new CopyingCalls(this);
   private final Failbacks failbacks = new Failbacks(this);
   private volatile boolean closed;
+  private final CallCredentials credentials;
 
   public NettyClient(ClientConfig config) {
+    this(config, null);
+  }
+
+  /**
+   * @param credentials attached to every call and stream as request metadata; null for none
+   */
+  public NettyClient(ClientConfig config, CallCredentials credentials) {
     Serializers.byName(config.serializer()); // fail before any thread is started
+    this.credentials = credentials;
     if (config.compressor() != null) {
       Compressors.byName(config.compressor());
     }
@@ -473,12 +485,55 @@ public final class NettyClient implements AutoCloseable {
     ByteBuf buf = FrameCodec.start(PooledByteBufAllocator.DEFAULT, 256,
         m.oneWay ? Frame.FLAG_ONE_WAY : 0, m.serializerId, 0, 0, 0, m.descriptor.callId(),
         (int) timeoutMillis);
+    if (credentials != null) {
+      writeCredentials(buf, m.displayName);
+    }
     OutboundBodies.finish(buf, out -> m.serializer.writeArguments(args, m.parameterTypes, out),
         m.compressor, config.compressionThresholdBytes(), config.maxFrameBytes(),
         m.displayName, "request to ", ErrorReason.BAD_ARGUMENTS, "cannot encode the arguments of ");
     c.request = buf;
     c.requestBytes = buf.readableBytes();
     c.encodeEndNanos = System.nanoTime();
+  }
+
+  /** Whether calls carry credentials. */
+  boolean hasCredentials() {
+    return credentials != null;
+  }
+
+  /**
+   * Writes the call credentials' metadata after the frame's header, and its length into the
+   * header; on failure releases {@code buf} and throws. The credential never appears in the
+   * exception.
+   */
+  void writeCredentials(ByteBuf buf, String displayName) {
+    CallMetadata md = new CallMetadata();
+    try {
+      credentials.applyTo(md);
+    } catch (RpcException e) {
+      buf.release();
+      throw e;
+    } catch (RuntimeException e) {
+      buf.release();
+      // not chained: its message may hold the credential
+      throw new RpcException(ErrorReason.UNAUTHENTICATED, "the call credentials failed ("
+          + e.getClass().getName() + "); " + displayName + " was not sent");
+    }
+    int length;
+    try {
+      length = Metadata.write(buf, md);
+    } catch (RuntimeException e) {
+      buf.release();
+      throw new RpcException(ErrorReason.BAD_ARGUMENTS, "the call credentials' metadata cannot"
+          + " be sent: " + e.getMessage());
+    }
+    if (length > limits.maxMetadataBytes()) {
+      buf.release();
+      throw new RpcException(ErrorReason.PAYLOAD_TOO_LARGE, "the call credentials' metadata is "
+          + length + " bytes, above the limit of " + limits.maxMetadataBytes() + " bytes; "
+          + displayName + " was not sent");
+    }
+    buf.setShort(Frame.OFF_METADATA_LENGTH, length);
   }
 
   private void send(ClientConnectionHandler h, ClientCall c) {

@@ -49,6 +49,11 @@ public final class NettyServer {
     this.dispatcher = new ServerDispatcher(table, config, serviceNames);
   }
 
+  /** Authentication and access rules, bound to the methods served; before {@link #start}. */
+  public void accessControl(AccessControl access) {
+    dispatcher.access = access != null && access.enabled() ? access : null;
+  }
+
   public synchronized void start() {
     if (serverChannel != null) {
       throw new IllegalStateException("server already started on port " + port);

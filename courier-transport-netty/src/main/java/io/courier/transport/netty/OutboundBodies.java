@@ -9,7 +9,8 @@ import io.courier.spi.Compressor;
 import io.netty.buffer.ByteBuf;
 
 /**
- * Completes an outgoing frame whose header is written: its body (compressed above the threshold),
+ * Completes an outgoing frame whose header (and metadata block, its length set in the header)
+ * is written: its body (compressed above the threshold),
  * the compressor id, the frame-size check and the lengths. One place for unary requests, stream
  * openings and stream messages. Stateless.
  */
@@ -31,12 +32,13 @@ final class OutboundBodies {
     try {
       int used = Bodies.write(buf, writer, compressor, compressionThreshold);
       buf.setByte(Frame.OFF_COMPRESSOR, used);
-      int body = buf.readableBytes() - Frame.HEADER_LENGTH;
+      int metadata = buf.getUnsignedShort(Frame.OFF_METADATA_LENGTH); // written before the body
+      int body = buf.readableBytes() - Frame.HEADER_LENGTH - metadata;
       if (body > maxFrameBytes) {
         throw new RpcException(ErrorReason.PAYLOAD_TOO_LARGE, sizePrefix + subject + " is " + body
             + " bytes, above the frame limit of " + maxFrameBytes + " bytes (maxFrameBytes)");
       }
-      FrameCodec.finish(buf, 0, 0);
+      FrameCodec.finish(buf, 0, metadata);
       return buf;
     } catch (RpcException e) {
       buf.release();

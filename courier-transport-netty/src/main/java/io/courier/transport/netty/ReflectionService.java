@@ -29,9 +29,11 @@ final class ReflectionService implements ServerReflection {
 
   private final ServiceIndex index;
   private final List<ServiceInfo> services;
+  private final AccessControl access;
 
-  ReflectionService(ServiceIndex index) {
+  ReflectionService(ServiceIndex index, AccessControl access) {
     this.index = index;
+    this.access = access;
     List<ServiceInfo> list = new ArrayList<>();
     for (Map.Entry<String, Map<String, List<ServerMethod>>> s : index.services().entrySet()) {
       List<MethodInfo> methods = new ArrayList<>();
@@ -79,13 +81,21 @@ final class ReflectionService implements ServerReflection {
         throw new RpcException(ErrorReason.UNKNOWN_METHOD, m.displayName() + " is a streaming"
             + " method; calls by name serve unary and one-way methods only");
       }
+      if (access != null && access.enabled()) {
+        // the caller may call invoke; it must also be allowed to call the method it names
+        try {
+          access.authorize(m, CallContext.identity());
+        } catch (AccessControl.Refused r) {
+          throw new RpcException(r.reason, r.getMessage());
+        }
+      }
     } catch (RpcException e) {
       body.release();
       return CompletableFuture.failedFuture(e);
     }
     Deadline d = CallContext.currentDeadline();
     return JsonInvoker.run(m, body, shape.kind() == JsonShape.Kind.OBJECT,
-            d == null ? 0 : d.nanoTime(), () -> false)
+            d == null ? 0 : d.nanoTime(), () -> false, CallContext.identity())
         .thenApply(json -> json == null ? "null" : new String(json, StandardCharsets.UTF_8));
   }
 }

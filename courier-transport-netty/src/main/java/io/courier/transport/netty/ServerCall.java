@@ -1,5 +1,6 @@
 package io.courier.transport.netty;
 
+import io.courier.auth.Identity;
 import io.courier.CallContext;
 import io.courier.Deadline;
 import io.courier.ErrorReason;
@@ -43,6 +44,8 @@ final class ServerCall implements Runnable {
   private final boolean clamped;
   private long startNanos;
   volatile boolean cancelled;
+  /** The authenticated caller, or null; set before the call is handed to its executor. */
+  Identity identity;
 
   /**
    * @param timeoutMillis the deadline the server enforces, from the frame's arrival; 0 for none
@@ -94,7 +97,8 @@ final class ServerCall implements Runnable {
     }
     Object result;
     try (CallContext.Scope ignored =
-        CallContext.replaceDeadline(hasDeadline ? Deadline.atNanoTime(deadlineNanos) : null)) {
+            CallContext.replaceDeadline(hasDeadline ? Deadline.atNanoTime(deadlineNanos) : null);
+        CallContext.Scope caller = CallContext.enterIdentity(identity)) {
       result = method.invoke(args);
     } catch (Throwable t) {
       respondThrowable(t);

@@ -1,6 +1,7 @@
 package io.courier.transport.netty;
 
 import io.courier.ErrorReason;
+import io.courier.auth.Identity;
 import io.courier.core.CallIds;
 import io.courier.internal.codec.Compressors;
 import io.courier.internal.protocol.Frame;
@@ -19,6 +20,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.io.IOException;
+import java.util.Map;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
@@ -297,11 +299,23 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
           + " is not available on this server (available: " + Compressors.names() + ")");
       return false;
     }
+    Map<String, String> metadata = Map.of();
     if (f.metadata().isReadable()) {
       try {
-        Metadata.read(f.metadata(), id);
+        metadata = Metadata.read(f.metadata(), id);
       } catch (ProtocolException e) {
         reject(oneWay, stream, id, ErrorReason.PROTOCOL_ERROR, e.getMessage());
+        return false;
+      }
+    }
+    Identity identity = null;
+    AccessControl access = dispatcher.access;
+    if (access != null) {
+      try {
+        identity = access.check(m, new AccessControl.Request("courier", m, metadata::get,
+            channel));
+      } catch (AccessControl.Refused r) {
+        reject(oneWay, stream, id, r.reason, r.getMessage());
         return false;
       }
     }
@@ -312,10 +326,11 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
       timeout = max;
     }
     if (stream != 0) {
-      streams.start(m, s, f, timeout);
+      streams.start(m, s, f, timeout, identity);
       return true;
     }
     ServerCall call = new ServerCall(this, m, s, f, timeout, clamped);
+    call.identity = identity;
     inFlight.put(id, call);
     dispatcher.inFlight.incrementAndGet();
     Executor executor = m.executor();

@@ -26,6 +26,8 @@ final class ServerDispatcher {
   final LongAdder connectionsAged = new LongAdder();
   final LongAdder agedConnectionsClosed = new LongAdder();
   volatile boolean draining;
+  /** Authentication and access rules; null when the server has no authenticator. */
+  volatile AccessControl access;
   /** gRPC paths to methods, built on the first gRPC connection. */
   private volatile GrpcServices grpc;
   volatile int grpcMaxMessageBytes = GrpcServices.DEFAULT_MAX_MESSAGE_BYTES;

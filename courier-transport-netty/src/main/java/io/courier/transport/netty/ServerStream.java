@@ -1,5 +1,6 @@
 package io.courier.transport.netty;
 
+import io.courier.auth.Identity;
 import io.courier.CallContext;
 import io.courier.Deadline;
 import io.courier.ErrorReason;
@@ -45,6 +46,8 @@ final class ServerStream extends StreamCall {
   private InboundFrame open;
   private ScheduledFuture<?> timer;
   private boolean countReleased;
+  /** The authenticated caller, or null; set before {@link #start()}. */
+  Identity identity;
 
   ServerStream(ServerStreams streams, Channel channel, ServerConfig config, ServerMethod method,
       Serializer serializer, InboundFrame open, long timeoutMillis) {
@@ -87,7 +90,8 @@ final class ServerStream extends StreamCall {
       return;
     }
     try (CallContext.Scope ignored =
-        CallContext.replaceDeadline(hasDeadline ? Deadline.atNanoTime(deadlineNanos) : null)) {
+            CallContext.replaceDeadline(hasDeadline ? Deadline.atNanoTime(deadlineNanos) : null);
+        CallContext.Scope caller = CallContext.enterIdentity(identity)) {
       if (method.descriptor().kind() == MethodDescriptor.Kind.SERVER_STREAMING) {
         Object[] decoded;
         try (InputStream in = Bodies.open(f.body(), f.compressorId, maxFrameBytes)) {

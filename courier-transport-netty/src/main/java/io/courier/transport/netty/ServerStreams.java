@@ -1,5 +1,6 @@
 package io.courier.transport.netty;
 
+import io.courier.auth.Identity;
 import io.courier.ErrorReason;
 import io.courier.RpcException;
 import io.courier.internal.protocol.Frame;
@@ -94,10 +95,12 @@ final class ServerStreams {
   }
 
   /** Opens an admitted stream; it owns {@code f} from now on. Event loop. */
-  void start(ServerMethod method, Serializer serializer, InboundFrame f, long timeoutMillis) {
+  void start(ServerMethod method, Serializer serializer, InboundFrame f, long timeoutMillis,
+      Identity identity) {
     Channel ch = connection.channel();
     ServerStream s = new ServerStream(this, ch, connection.config(), method, serializer, f,
         timeoutMillis);
+    s.identity = identity;
     open.put(f.requestId, s);
     dispatcher.inFlight.incrementAndGet();
     s.start();
