@@ -124,7 +124,7 @@ public final class AccessControl {
       throw refuse(request, ErrorReason.UNAUTHENTICATED, "credentials not accepted for "
           + display + ": " + redact(e.getMessage(), authorization), true);
     } catch (RuntimeException e) {
-      log.warn("[COURIER-S04] the authenticator failed on a {} call to {} from {}: {}: {}",
+      log.warn("[COURIER-A01] the authenticator failed on a {} call to {} from {}: {}: {}",
           request.protocol(), display, request.remoteAddress(), e.getClass().getName(),
           redact(e.getMessage(), authorization));
       throw refuse(request, ErrorReason.UNAUTHENTICATED, "the credentials for " + display
@@ -143,7 +143,7 @@ public final class AccessControl {
     try {
       permitted = rule.permits(id);
     } catch (RuntimeException e) {
-      log.warn("[COURIER-S05] the access rule of {} failed for {}: {}: {}", display, id.name(),
+      log.warn("[COURIER-A02] the access rule of {} failed for {}: {}: {}", display, id.name(),
           e.getClass().getName(), redact(e.getMessage(), authorization));
       permitted = false;
     }
@@ -175,7 +175,7 @@ public final class AccessControl {
     try {
       permitted = rule.permits(identity);
     } catch (RuntimeException e) {
-      log.warn("[COURIER-S05] the access rule of {} failed for {}: {}", display,
+      log.warn("[COURIER-A02] the access rule of {} failed for {}: {}", display,
           identity.name(), e.getClass().getName());
       permitted = false;
     }

@@ -621,7 +621,7 @@ class AuthTest {
       s.close();
     }
     String log = captured.toString(StandardCharsets.UTF_8);
-    assertThat(log).as("the crash of the authenticator is logged").contains("[COURIER-S04]")
+    assertThat(log).as("the crash of the authenticator is logged").contains("[COURIER-A01]")
         .contains("IllegalStateException");
     assertThat(log).as("refusals are logged").contains("refused");
     assertThat(log).doesNotContain(secret);
