@@ -32,7 +32,7 @@ public final class CallContext {
   /** The scope that restores "no deadline": shared, it holds nothing. */
   private static final Scope RESTORE_NONE = new Scope((Deadline) null);
   /** The scope that restores "no identity" when none was entered: shared, it holds nothing. */
-  private static final Scope NO_IDENTITY = new Scope((Identity) null);
+  private static final Scope NO_IDENTITY = new Scope();
 
   private CallContext() {}
 
@@ -143,6 +143,7 @@ public final class CallContext {
     private static final int DEADLINE = 1;
     private static final int CALL_AND_IDENTITY = 2;
     private static final int IDENTITY_ONLY = 3;
+    private static final int NOTHING = 4;
 
     private final int kind;
     private final Deadline previous;
@@ -163,6 +164,14 @@ public final class CallContext {
       this.previousIdentity = previousIdentity;
     }
 
+    /** Restores nothing: nothing was put in force. */
+    private Scope() {
+      this.kind = NOTHING;
+      this.previous = null;
+      this.previousCall = null;
+      this.previousIdentity = null;
+    }
+
     private Scope(Identity previousIdentity) {
       this.kind = IDENTITY_ONLY;
       this.previous = null;
@@ -174,6 +183,9 @@ public final class CallContext {
     public void close() {
       // set, not remove: a pool thread runs call after call, and removing the entry each time
       // made every call allocate a new one
+      if (kind == NOTHING) {
+        return;
+      }
       if (kind == IDENTITY_ONLY) {
         IDENTITY.set(previousIdentity);
         return;
