@@ -27,16 +27,7 @@ public final class Metadata {
   public static int write(ByteBuf buf, Map<String, String> entries) {
     int start = buf.writerIndex();
     for (Map.Entry<String, String> e : entries.entrySet()) {
-      String k = e.getKey();
-      checkKey(k);
-      buf.writeByte(k.length());
-      buf.writeCharSequence(k, StandardCharsets.US_ASCII);
-      byte[] v = e.getValue().getBytes(StandardCharsets.UTF_8);
-      if (v.length > 0xFFFF) {
-        throw new IllegalArgumentException("metadata value of " + k + ": " + v.length
-            + " bytes (expected: <= 65535)");
-      }
-      buf.writeShort(v.length).writeBytes(v);
+      writeEntry(buf, e.getKey(), e.getValue());
     }
     return buf.writerIndex() - start;
   }

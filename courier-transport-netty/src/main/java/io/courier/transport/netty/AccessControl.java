@@ -11,11 +11,11 @@ import io.netty.channel.Channel;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.collection.IntObjectHashMap;
 import java.net.SocketAddress;
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
-import java.util.List;
+import java.util.LinkedHashSet;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Function;
 import javax.net.ssl.SSLSession;
 import org.slf4j.Logger;
@@ -25,7 +25,7 @@ import org.slf4j.LoggerFactory;
  * Authentication and authorization of one server: runs the authenticator on a call's
  * credentials and the method's access rule on the identity, the same way for every protocol,
  * before the request body is decoded. The rule of each method is resolved once, at build time.
- * Immutable; thread-safe.
+ * Thread-safe; not changed once bound.
  *
  * <p>Messages never hold the call's credential: the authenticator's own message is cleaned of
  * it, and exceptions from user code are logged by class and cleaned message only.
@@ -81,10 +81,10 @@ public final class AccessControl {
     if (authenticator == null) {
       return;
     }
-    Map<String, List<String>> served = new LinkedHashMap<>();
+    Map<String, Set<String>> served = new LinkedHashMap<>();
     for (ServerMethod m : methods) {
-      served.computeIfAbsent(m.descriptor().serviceName(), k -> new ArrayList<>())
-          .add(m.descriptor().name());
+      served.computeIfAbsent(m.descriptor().serviceName(), k -> new LinkedHashSet<>())
+          .add(m.descriptor().name()); // overloads share a name, and a rule
     }
     accessRules.checkNames(served);
     for (ServerMethod m : methods) {

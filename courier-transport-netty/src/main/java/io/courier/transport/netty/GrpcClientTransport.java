@@ -2,13 +2,13 @@ package io.courier.transport.netty;
 
 import com.google.protobuf.Message;
 import com.google.protobuf.Parser;
-import io.courier.CallMetadata;
-import io.courier.auth.CallCredentials;
 import io.courier.CallContext;
+import io.courier.CallMetadata;
 import io.courier.Deadline;
 import io.courier.ErrorReason;
 import io.courier.RpcException;
 import io.courier.Status;
+import io.courier.auth.CallCredentials;
 import io.courier.core.MethodDescriptor;
 import io.courier.core.ServiceDescriptor;
 import io.courier.stream.StreamObserver;

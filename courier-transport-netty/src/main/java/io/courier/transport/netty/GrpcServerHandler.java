@@ -1,8 +1,8 @@
 package io.courier.transport.netty;
 
-import io.netty.channel.Channel;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http2.AbstractHttp2ConnectionHandlerBuilder;

@@ -1,11 +1,11 @@
 package io.courier.transport.netty;
 
-import io.courier.auth.Identity;
 import io.courier.CallContext;
 import io.courier.Deadline;
 import io.courier.ErrorReason;
 import io.courier.RpcException;
 import io.courier.Status;
+import io.courier.auth.Identity;
 import io.courier.core.MethodDescriptor;
 import io.courier.internal.codec.Bodies;
 import io.courier.internal.codec.Compressors;

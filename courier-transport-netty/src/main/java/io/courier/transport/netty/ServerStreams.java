@@ -1,8 +1,8 @@
 package io.courier.transport.netty;
 
-import io.courier.auth.Identity;
 import io.courier.ErrorReason;
 import io.courier.RpcException;
+import io.courier.auth.Identity;
 import io.courier.internal.protocol.Frame;
 import io.courier.internal.protocol.InboundFrame;
 import io.courier.internal.server.ServerMethod;
