@@ -81,6 +81,9 @@ class AuthTest {
 
     /** Admins only. */
     StringValue wipe(StringValue key);
+
+    /** Sends the caller's name {@code n} times (n given as text). */
+    void follow(StringValue n, StreamObserver<StringValue> out);
   }
 
   static final class VaultImpl implements Vault, GrpcVault {
@@ -164,6 +167,16 @@ class AuthTest {
     public StringValue wipe(StringValue key) {
       ran("grpc.wipe");
       return StringValue.of("wiped " + key.getValue());
+    }
+
+    @Override
+    public void follow(StringValue n, StreamObserver<StringValue> out) {
+      ran("grpc.follow");
+      String who = caller();
+      for (int i = 0; i < Integer.parseInt(n.getValue()); i++) {
+        out.onNext(StringValue.of(who));
+      }
+      out.onCompleted();
     }
   }
 
@@ -459,6 +472,52 @@ class AuthTest {
           .isEqualTo("value of k for rita[reader]");
       assertThat(asAdmin.stub(GrpcVault.class).wipe(StringValue.of("k")).getValue())
           .isEqualTo("wiped k");
+    }
+  }
+
+  static final class ValueRecorder implements StreamObserver<StringValue> {
+    final List<String> values = Collections.synchronizedList(new ArrayList<>());
+    final CountDownLatch done = new CountDownLatch(1);
+    volatile Throwable error;
+
+    @Override
+    public void onNext(StringValue value) {
+      values.add(value.getValue());
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      error = t;
+      done.countDown();
+    }
+
+    @Override
+    public void onCompleted() {
+      done.countDown();
+    }
+
+    ValueRecorder await() throws InterruptedException {
+      assertThat(done.await(10, TimeUnit.SECONDS)).as("stream ended").isTrue();
+      return this;
+    }
+  }
+
+  @Test
+  void grpcStreamsAreAuthenticatedWhenTheyOpen() throws Exception {
+    int before = impl.runs("grpc.follow");
+    try (GrpcClient none = grpc(null);
+        GrpcClient asReader = grpc(CallCredentials.bearer(READER_TOKEN))) {
+      ValueRecorder refused = new ValueRecorder();
+      none.stub(GrpcVault.class).follow(StringValue.of("2"), refused);
+      assertThat(refused.await().error).isInstanceOf(RpcException.class);
+      assertThat(((RpcException) refused.error).status().code())
+          .isEqualTo(Status.Code.UNAUTHENTICATED);
+      assertThat(impl.runs("grpc.follow")).isEqualTo(before);
+
+      ValueRecorder ok = new ValueRecorder();
+      asReader.stub(GrpcVault.class).follow(StringValue.of("2"), ok);
+      assertThat(ok.await().error).isNull();
+      assertThat(ok.values).containsExactly("rita[reader]", "rita[reader]");
     }
   }
 
