@@ -10,7 +10,10 @@ import io.courier.Status;
 import io.courier.core.MethodDescriptor;
 import io.courier.core.ServiceDescriptor;
 import io.courier.stream.StreamObserver;
+import io.courier.TlsConfig;
 import io.netty.bootstrap.Bootstrap;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufInputStream;
 import io.netty.buffer.Unpooled;
@@ -58,8 +61,8 @@ import java.util.zip.GZIPInputStream;
 
 /**
  * The client side of gRPC: stubs of plain service interfaces whose methods take and return
- * protobuf messages, calling a gRPC server over one HTTP/2 connection (plaintext, prior
- * knowledge), opened on first use and again after it closes or the server sends GOAWAY. Internal;
+ * protobuf messages, calling a gRPC server over one HTTP/2 connection (plaintext with prior
+ * knowledge, or TLS with ALPN {@code h2}), opened on first use and again after it closes or the server sends GOAWAY. Internal;
  * use {@code io.courier.client.GrpcClient}. Thread-safe.
  */
 public final class GrpcClientTransport implements AutoCloseable {
@@ -76,6 +79,8 @@ public final class GrpcClientTransport implements AutoCloseable {
   private Channel channel; // guarded by this
   private final List<Channel> retired = new ArrayList<>(); // guarded by this
   private volatile boolean closed;
+  private volatile TlsConfig tls;
+  private volatile SslContext sslContext;
 
   /**
    * @param defaultTimeoutNanos the deadline of calls that have none (from the context or
@@ -92,6 +97,17 @@ public final class GrpcClientTransport implements AutoCloseable {
     this.maxMessageBytes = maxMessageBytes;
     this.callbacks = callbacks;
     this.group = Transports.newGroup(ioThreads, "courier-grpc-client");
+  }
+
+  /**
+   * Connects over TLS with ALPN {@code h2} from now on (call before the first call); the files
+   * of {@code tls} are read here.
+   *
+   * @throws IllegalStateException naming a file that does not load
+   */
+  public void tls(TlsConfig tls) {
+    this.sslContext = TlsContexts.client(tls, TlsContexts.H2);
+    this.tls = tls;
   }
 
   /** A stub of {@code type}; cached per interface. */
@@ -239,6 +255,12 @@ public final class GrpcClientTransport implements AutoCloseable {
         .handler(new ChannelInitializer<SocketChannel>() {
           @Override
           protected void initChannel(SocketChannel ch) {
+            SslContext ssl = sslContext;
+            if (ssl != null) {
+              SslHandler h = ssl.newHandler(ch.alloc(), tls.serverName().orElse(host), port);
+              h.setHandshakeTimeoutMillis(connectTimeoutMillis);
+              ch.pipeline().addLast("tls", h);
+            }
             ch.pipeline().addLast(Http2FrameCodecBuilder.forClient()
                 .initialSettings(Http2Settings.defaultSettings()
                     .initialWindowSize(GrpcPipeline.INITIAL_WINDOW_BYTES))
@@ -252,6 +274,23 @@ public final class GrpcClientTransport implements AutoCloseable {
       f.channel().close();
       throw new RpcException(ErrorReason.CONNECT_FAILED, "cannot connect to " + authority
           + ": " + (f.cause() == null ? "timed out" : f.cause().toString()), f.cause());
+    }
+    SslHandler ssl = f.channel().pipeline().get(SslHandler.class);
+    if (ssl != null) {
+      io.netty.util.concurrent.Future<Channel> hs = ssl.handshakeFuture();
+      if (!hs.awaitUninterruptibly(connectTimeoutMillis + 1000) || !hs.isSuccess()) {
+        f.channel().close();
+        Throwable cause = hs.cause();
+        throw new RpcException(ErrorReason.TLS_HANDSHAKE_FAILED, cause == null
+            ? "TLS handshake with " + authority + " timed out"
+            : TlsContexts.describeClientFailure(authority, cause, tls), cause);
+      }
+      if (!TlsContexts.H2.equals(ssl.applicationProtocol())) {
+        f.channel().close();
+        throw new RpcException(ErrorReason.TLS_HANDSHAKE_FAILED, "TLS handshake with "
+            + authority + " failed: the server did not agree to HTTP/2 through ALPN (it chose "
+            + ssl.applicationProtocol() + "); gRPC over TLS needs ALPN h2");
+      }
     }
     channel = f.channel();
     return channel;
@@ -340,7 +379,7 @@ public final class GrpcClientTransport implements AutoCloseable {
         return;
       }
       Http2Headers h = new DefaultHttp2Headers();
-      h.method("POST").scheme("http").path(cm.path).authority(authority);
+      h.method("POST").scheme(sslContext != null ? "https" : "http").path(cm.path).authority(authority);
       h.set("content-type", GrpcWire.CONTENT_TYPE);
       h.set("te", "trailers");
       h.set("grpc-accept-encoding", GrpcWire.GZIP);
