@@ -179,7 +179,8 @@ final class ClientConnectionHandler extends ChannelInboundHandlerAdapter {
     if (req != null) {
       req.release();
     }
-    c.fail(new RpcException(ErrorReason.NOT_SENT, "request not sent: " + why));
+    c.fail(closeFailure != null ? new RpcException(closeFailure, why)
+        : new RpcException(ErrorReason.NOT_SENT, "request not sent: " + why));
   }
 
   private boolean write(ClientCall c) {

@@ -266,7 +266,7 @@ public final class GrpcClientTransport implements AutoCloseable {
                     .initialWindowSize(GrpcPipeline.INITIAL_WINDOW_BYTES))
                 .build());
             ch.pipeline().addLast(new Http2MultiplexHandler(new ChannelInboundHandlerAdapter()));
-            ch.pipeline().addLast(new GoAwayWatcher());
+            ch.pipeline().addLast(new GoAwayWatcher(authority, tls));
           }
         })
         .connect(host, port);
@@ -296,13 +296,38 @@ public final class GrpcClientTransport implements AutoCloseable {
     return channel;
   }
 
-  /** Notes a GOAWAY on the connection, so that the next call opens a new one. */
+  /**
+   * Notes a GOAWAY on the connection, so that the next call opens a new one, and a TLS failure
+   * after the handshake (with TLS 1.3 a server refuses a client's certificate only then), so
+   * that the calls it ends can say why.
+   */
   private static final class GoAwayWatcher extends ChannelInboundHandlerAdapter {
+    private final String authority;
+    private final TlsConfig tls;
     private volatile boolean received;
+    private volatile String tlsFailure;
+
+    GoAwayWatcher(String authority, TlsConfig tls) {
+      this.authority = authority;
+      this.tls = tls;
+    }
 
     static boolean received(Channel ch) {
       GoAwayWatcher w = ch.pipeline().get(GoAwayWatcher.class);
       return w != null && w.received;
+    }
+
+    static String tlsFailure(Channel ch) {
+      GoAwayWatcher w = ch == null ? null : ch.pipeline().get(GoAwayWatcher.class);
+      return w == null ? null : w.tlsFailure;
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      if (TlsContexts.isTlsFailure(cause)) {
+        tlsFailure = TlsContexts.describeClientFailure(authority, cause, tls);
+      }
+      ctx.close();
     }
 
     @Override
@@ -580,11 +605,28 @@ public final class GrpcClientTransport implements AutoCloseable {
       }
     }
 
+    /** The connection's TLS failed (handed to every open stream): the call says why. */
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      if (!done && TlsContexts.isTlsFailure(cause)) {
+        fail(new RpcException(httpStatus < 0 ? ErrorReason.TLS_HANDSHAKE_FAILED
+            : ErrorReason.CONNECTION_CLOSED, TlsContexts.describeClientFailure(authority, cause,
+            tls), cause));
+      } else if (!done) {
+        fail(new RpcException(ErrorReason.CONNECTION_CLOSED, "the stream to " + authority
+            + " failed: " + cause, cause));
+      }
+      ctx.close();
+    }
+
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
       if (!done) {
-        fail(new RpcException(ErrorReason.CONNECTION_CLOSED, "the stream to " + authority
-            + " closed before the call ended"));
+        String tlsFailure = httpStatus < 0 ? GoAwayWatcher.tlsFailure(ctx.channel().parent())
+            : null;
+        fail(tlsFailure != null ? new RpcException(ErrorReason.TLS_HANDSHAKE_FAILED, tlsFailure)
+            : new RpcException(ErrorReason.CONNECTION_CLOSED, "the stream to " + authority
+                + " closed before the call ended"));
       }
     }
 

@@ -423,6 +423,62 @@ class TlsTest {
     }
   }
 
+  /** The commands of the guide's recipe, run as they are written there. */
+  static final String OPENSSL_RECIPE = String.join("\n",
+      "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 365 \\",
+      "  -subj '/CN=My Courier CA' -keyout ca.key -out ca.pem",
+      "openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj '/CN=shop' \\",
+      "  -keyout server.key -out server.csr",
+      "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 90 \\",
+      "  -extfile <(printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\nextendedKeyUsage="
+          + "serverAuth') \\",
+      "  -out server.pem",
+      "openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj '/CN=checkout' \\",
+      "  -keyout client.key -out client.csr",
+      "openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 90 \\",
+      "  -extfile <(printf 'extendedKeyUsage=clientAuth') -out client.pem", "");
+
+  static String run(Path workDir, String... command) throws Exception {
+    Process p = new ProcessBuilder(command).directory(workDir.toFile()).redirectErrorStream(true)
+        .start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor()).as("%s: %s", String.join(" ", command), out).isZero();
+    return out;
+  }
+
+  static boolean onPath(String tool) {
+    for (String d : System.getenv().getOrDefault("PATH", "").split(":")) {
+      if (Files.isExecutable(Path.of(d, tool))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  @Test
+  void theGuidesOpensslRecipeAndCurlWorkWithMutualTls() throws Exception {
+    assumeTrue(onPath("openssl") && onPath("curl") && onPath("bash"),
+        "needs openssl, curl and bash");
+    Path work = Files.createTempDirectory(dir, "recipe");
+    run(work, "bash", "-c", OPENSSL_RECIPE);
+    TlsConfig tls = TlsConfig.builder()
+        .keyCertChain(work.resolve("server.pem"), work.resolve("server.key"))
+        .trustCertificates(work.resolve("ca.pem")).clientAuth(ClientAuth.REQUIRE).build();
+    try (CourierServer s = serverBuilder(tls).httpPort(0).build().start()) {
+      for (int port : new int[] {s.port(), s.httpPort()}) {
+        assertThat(run(work, "curl", "-sS", "--cacert", "ca.pem", "--cert", "client.pem",
+            "--key", "client.key", "--json", "[1, 2]",
+            "https://localhost:" + port + "/test.Calculator/add")).isEqualTo("3");
+      }
+      try (CourierClient c = CourierClient.builder().address("localhost:" + s.port())
+          .tls(TlsConfig.builder().trustCertificates(work.resolve("ca.pem"))
+              .keyCertChain(work.resolve("client.pem"), work.resolve("client.key")).build())
+          .build()) {
+        assertThat(c.stub(Calculator.class).add(20, 22)).isEqualTo(42);
+      }
+    }
+  }
+
   @Test
   void settingsThatCannotWorkAreRefusedWhenBuilt() throws Exception {
     assertThatThrownBy(() -> TlsConfig.builder().clientAuth(ClientAuth.REQUIRE).build())
