@@ -33,7 +33,7 @@ public final class TlsConfig {
   public enum ClientAuth {
     /** No client certificate is asked for (default). */
     NONE,
-    /** A client certificate is asked for and verified when given; a client without one is served. */
+    /** A client certificate is asked for and checked if given; a client without one is served. */
     OPTIONAL,
     /** A client without a certificate issued by the trusted certificates is refused. */
     REQUIRE

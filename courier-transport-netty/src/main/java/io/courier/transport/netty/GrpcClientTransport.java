@@ -62,8 +62,8 @@ import java.util.zip.GZIPInputStream;
 /**
  * The client side of gRPC: stubs of plain service interfaces whose methods take and return
  * protobuf messages, calling a gRPC server over one HTTP/2 connection (plaintext with prior
- * knowledge, or TLS with ALPN {@code h2}), opened on first use and again after it closes or the server sends GOAWAY. Internal;
- * use {@code io.courier.client.GrpcClient}. Thread-safe.
+ * knowledge, or TLS with ALPN {@code h2}), opened on first use and again after it closes or the
+ * server sends GOAWAY. Internal; use {@code io.courier.client.GrpcClient}. Thread-safe.
  */
 public final class GrpcClientTransport implements AutoCloseable {
 
@@ -404,7 +404,8 @@ public final class GrpcClientTransport implements AutoCloseable {
         return;
       }
       Http2Headers h = new DefaultHttp2Headers();
-      h.method("POST").scheme(sslContext != null ? "https" : "http").path(cm.path).authority(authority);
+      h.method("POST").scheme(sslContext != null ? "https" : "http").path(cm.path)
+          .authority(authority);
       h.set("content-type", GrpcWire.CONTENT_TYPE);
       h.set("te", "trailers");
       h.set("grpc-accept-encoding", GrpcWire.GZIP);

@@ -78,7 +78,7 @@ public final class ServerTls {
       log.info("TLS certificate reloaded from {}", config.certChain().orElse(null));
     } catch (IllegalStateException e) {
       lastSeen = seen; // the watcher does not retry the same broken files every interval
-      log.error("[COURIER-S10] TLS reload failed, the previous certificate stays in force: {}",
+      log.error("[COURIER-T01] TLS reload failed, the previous certificate stays in force: {}",
           e.getMessage());
       throw new IllegalStateException("TLS reload failed, the previous certificate stays in"
           + " force: " + e.getMessage(), e.getCause());
