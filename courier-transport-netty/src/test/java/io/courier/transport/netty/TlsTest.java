@@ -36,6 +36,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.X509TrustManager;
@@ -477,6 +478,49 @@ class TlsTest {
         assertThat(c.stub(Calculator.class).add(20, 22)).isEqualTo(42);
       }
     }
+  }
+
+  @Test
+  void optionalClientAuthServesClientsWithAndWithoutACertificate() throws Exception {
+    TlsConfig tls = serverTls(Provider.AUTO).trustCertificates(caPem)
+        .clientAuth(ClientAuth.OPTIONAL).build();
+    try (CourierServer s = serverBuilder(tls).build().start()) {
+      try (CourierClient anonymous = client(s, clientTls(Provider.AUTO).build())) {
+        assertThat(anonymous.stub(Calculator.class).add(1, 2)).isEqualTo(3);
+        SslHandler ssl = serverConnections(s).get(0).pipeline().get(SslHandler.class);
+        assertThatThrownBy(() -> ssl.engine().getSession().getPeerCertificates())
+            .isInstanceOf(SSLPeerUnverifiedException.class);
+      }
+      try (CourierClient stranger = client(s, clientTls(Provider.AUTO)
+          .keyCertChain(strangerClient.cert(), strangerClient.key()).build())) {
+        // OPTIONAL still verifies a certificate that is shown: one from another CA is refused,
+        // or (OpenSSL clients show only certificates the server's CAs issued) not shown at all
+        Channel conn = null;
+        try {
+          stranger.stub(Calculator.class).add(1, 2);
+          conn = serverConnections(s).get(0);
+        } catch (RpcException e) {
+          assertThat(e.reason()).isEqualTo(ErrorReason.TLS_HANDSHAKE_FAILED);
+        }
+        if (conn != null) {
+          SslHandler ssl = conn.pipeline().get(SslHandler.class);
+          assertThatThrownBy(() -> ssl.engine().getSession().getPeerCertificates())
+              .isInstanceOf(SSLPeerUnverifiedException.class);
+        }
+      }
+    }
+  }
+
+  @Test
+  void unixDomainSocketsDoNotTakeTls() throws Exception {
+    assumeTrue(Transports.isEpoll(), "Unix domain sockets need the native epoll transport");
+    assertThatThrownBy(() -> CourierServer.builder().unixSocket(dir.resolve("s.sock"))
+        .tls(serverTls(Provider.AUTO).build()).service(Calculator.class, new CalculatorImpl())
+        .build()).isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("unixSocket and tls cannot be combined");
+    assertThatThrownBy(() -> CourierClient.builder().address("unix://" + dir.resolve("s.sock"))
+        .tls(clientTls(Provider.AUTO).build()).build())
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("TLS is for TCP");
   }
 
   @Test
