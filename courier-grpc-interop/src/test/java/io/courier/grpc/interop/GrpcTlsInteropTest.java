@@ -113,7 +113,7 @@ class GrpcTlsInteropTest {
   }
 
   @Test
-  void grpcJavaWithoutAClientCertificateIsRefusedAndTheServerServesOn() throws Exception {
+  void grpcJavaWithoutAClientCertificateOrTlsIsRefusedAndTheServerServesOn() throws Exception {
     try (CourierServer s = courier(Provider.AUTO)) {
       ManagedChannel anonymous = grpcJavaChannel(s.port(), false);
       try {
@@ -124,6 +124,21 @@ class GrpcTlsInteropTest {
         assertThat(e.getStatus().getCode()).isEqualTo(io.grpc.Status.Code.UNAVAILABLE);
       } finally {
         anonymous.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      }
+      // plaintext h2c on the TLS port: refused with GOAWAY INADEQUATE_SECURITY and why
+      ManagedChannel plaintext = NettyChannelBuilder.forAddress("localhost", s.port())
+          .usePlaintext().build();
+      try {
+        StatusRuntimeException e = catchThrowableOfType(StatusRuntimeException.class,
+            () -> TestServiceGrpc.newBlockingStub(plaintext)
+                .withDeadlineAfter(10, TimeUnit.SECONDS).emptyCall(Empty.getDefaultInstance()));
+        assertThat(e).isNotNull();
+        // grpc-java sends the unsent stream again on new connections a few times, then reports
+        // the last GOAWAY (under INTERNAL, "too many transparent retries"): the reason is there
+        assertThat(e.getStatus().getDescription()).contains("INADEQUATE_SECURITY")
+            .contains("requires TLS");
+      } finally {
+        plaintext.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
       }
       ManagedChannel good = grpcJavaChannel(s.port(), true);
       try {

@@ -48,6 +48,7 @@ import java.io.InputStream;
 import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -231,8 +232,10 @@ public final class GrpcClientTransport implements AutoCloseable {
       if (f.isSuccess()) {
         s.start((Http2StreamChannel) f.getNow(), body);
       } else {
-        s.fail(new RpcException(ErrorReason.NOT_SENT, "cannot open an HTTP/2 stream to "
-            + authority + ": " + f.cause(), f.cause()));
+        String tlsFailure = GoAwayWatcher.tlsFailure(ch);
+        s.fail(tlsFailure != null ? new RpcException(ErrorReason.TLS_HANDSHAKE_FAILED, tlsFailure)
+            : new RpcException(ErrorReason.NOT_SENT, "cannot open an HTTP/2 stream to "
+                + authority + ": " + f.cause(), f.cause()));
       }
     });
     return s;
@@ -332,8 +335,13 @@ public final class GrpcClientTransport implements AutoCloseable {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-      if (msg instanceof Http2GoAwayFrame) {
+      if (msg instanceof Http2GoAwayFrame g) {
         received = true;
+        if (g.errorCode() == Http2Error.INADEQUATE_SECURITY.code()) {
+          // a TLS server met this plaintext connection; its debug data says so
+          tlsFailure = "the server at " + authority + " refused the connection (GOAWAY"
+              + " INADEQUATE_SECURITY): " + g.content().toString(StandardCharsets.UTF_8);
+        }
       }
       ReferenceCountUtil.release(msg);
     }

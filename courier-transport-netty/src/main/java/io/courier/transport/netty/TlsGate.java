@@ -9,6 +9,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.ByteToMessageDecoder;
+import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import java.nio.charset.StandardCharsets;
@@ -21,7 +22,8 @@ import org.slf4j.LoggerFactory;
  * the {@link SslHandler} in its place, ahead of the handlers already there (protocol detection
  * on the shared port, HTTP on the HTTP port), which then see the decrypted bytes. Plaintext is
  * answered in its own protocol where it has one and the connection closed: a Courier frame with
- * a GOAWAY error, an HTTP request with 400; anything else is just closed.
+ * a GOAWAY error, an HTTP/2 preface (h2c) with an HTTP/2 GOAWAY {@code INADEQUATE_SECURITY}, an
+ * HTTP/1 request with 400; anything else is just closed.
  *
  * <p>The {@link SslHandler} stays first in the connection's pipeline for the connection's life,
  * whatever protocol follows, so the peer's certificates are at
@@ -38,6 +40,7 @@ final class TlsGate extends ByteToMessageDecoder {
   private final ServerTls tls;
   private final boolean httpPort;
   private final ServerDispatcher dispatcher;
+  private boolean refused;
 
   TlsGate(ServerTls tls, boolean httpPort, ServerDispatcher dispatcher) {
     this.tls = tls;
@@ -47,7 +50,8 @@ final class TlsGate extends ByteToMessageDecoder {
 
   @Override
   protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
-    if (!in.isReadable()) {
+    if (refused || !in.isReadable()) {
+      in.skipBytes(in.readableBytes());
       return;
     }
     int first = in.getUnsignedByte(in.readerIndex());
@@ -58,14 +62,20 @@ final class TlsGate extends ByteToMessageDecoder {
       ctx.pipeline().replace(this, "tls", ssl);
       return;
     }
+    if (first == 'P' && in.readableBytes() < 3) {
+      return; // PRI (the HTTP/2 preface), or POST, PUT, PATCH: wait for the third byte
+    }
+    refused = true;
     dispatcher.protocolErrors.increment();
-    in.skipBytes(in.readableBytes());
     log.debug("plaintext on a TLS port from {}", ctx.channel().remoteAddress());
     Object answer;
     if (first == (Frame.MAGIC >>> 8 & 0xFF)) {
       answer = FrameCodec.error(ctx.alloc(), Frame.FLAG_GOAWAY, 0,
           ErrorReason.TLS_HANDSHAKE_FAILED, PLAINTEXT_REFUSED
               + " (give the client TlsConfig: CourierClient.Builder.tls(...))");
+    } else if (in.getByte(in.readerIndex()) == 'P' && in.getByte(in.readerIndex() + 1) == 'R'
+        && in.getByte(in.readerIndex() + 2) == 'I') {
+      answer = http2GoAway(ctx);
     } else if (first >= 'A' && first <= 'Z') {
       byte[] body = ("{\"code\":\"INVALID_ARGUMENT\",\"message\":\"" + PLAINTEXT_REFUSED
           + " (use https://)\"}").getBytes(StandardCharsets.UTF_8);
@@ -73,10 +83,29 @@ final class TlsGate extends ByteToMessageDecoder {
           + "\r\ncontent-length: " + body.length + "\r\nconnection: close\r\n\r\n";
       answer = Unpooled.wrappedBuffer(head.getBytes(StandardCharsets.US_ASCII), body);
     } else {
+      in.skipBytes(in.readableBytes());
       ctx.close();
       return;
     }
+    in.skipBytes(in.readableBytes());
     ctx.writeAndFlush(answer).addListener(ChannelFutureListener.CLOSE);
+  }
+
+  /**
+   * A server preface (an empty SETTINGS frame) and a GOAWAY with {@code INADEQUATE_SECURITY} and
+   * the reason as debug data: what an HTTP/2 client with prior knowledge (h2c) understands and
+   * reports.
+   */
+  private static ByteBuf http2GoAway(ChannelHandlerContext ctx) {
+    byte[] debug = (PLAINTEXT_REFUSED + " (gRPC over TLS: use the client's TLS settings)")
+        .getBytes(StandardCharsets.US_ASCII);
+    ByteBuf b = ctx.alloc().buffer(9 + 9 + 8 + debug.length);
+    b.writeMedium(0).writeByte(0x4).writeByte(0).writeInt(0); // SETTINGS, empty
+    b.writeMedium(8 + debug.length).writeByte(0x7).writeByte(0).writeInt(0); // GOAWAY
+    b.writeInt(0); // last stream id
+    b.writeInt((int) Http2Error.INADEQUATE_SECURITY.code());
+    b.writeBytes(debug);
+    return b;
   }
 
   /**

@@ -263,10 +263,18 @@ class TlsTest {
             StandardCharsets.UTF_8);
         assertThat(answer).startsWith("HTTP/1.1 400").contains("requires TLS");
       }
+      // gRPC with prior knowledge (h2c): its preface is answered like an HTTP request
+      try (GrpcClient h2c = GrpcClient.builder().address("127.0.0.1:" + s.port()).build()) {
+        RpcException e = catchThrowableOfType(RpcException.class,
+            () -> h2c.stub(Greeter.class).greet(StringValue.of("x")));
+        assertThat(e).isNotNull();
+        assertThat(e.reason()).isEqualTo(ErrorReason.TLS_HANDSHAKE_FAILED);
+        assertThat(e.getMessage()).contains("INADEQUATE_SECURITY").contains("requires TLS");
+      }
       try (CourierClient c = client(s, clientTls(Provider.AUTO).build())) {
         assertThat(c.stub(Calculator.class).add(3, 4)).isEqualTo(7);
       }
-      assertThat(s.counters().protocolErrors()).isGreaterThanOrEqualTo(2);
+      assertThat(s.counters().protocolErrors()).isGreaterThanOrEqualTo(3);
     }
   }
 
