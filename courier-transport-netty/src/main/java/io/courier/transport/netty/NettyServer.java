@@ -21,8 +21,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The Netty side of a {@code CourierServer}: the acceptor, the per-connection pipeline
- * ({@link FrameDecoder}, an idle timer, {@link ServerConnectionHandler}) and the drain. Internal;
- * use {@code io.courier.server.CourierServer}.
+ * (with TLS a {@link TlsGate} first; then {@link ProtocolDetector}, {@link FrameDecoder}, an idle
+ * timer, {@link ServerConnectionHandler}) and the drain. Internal; use
+ * {@code io.courier.server.CourierServer}.
  */
 public final class NettyServer {
 
