@@ -30,6 +30,12 @@ public enum ErrorReason {
   NO_PROVIDER(Status.Code.UNAVAILABLE, true),
   /** No connection could be made to the endpoint. */
   CONNECT_FAILED(Status.Code.UNAVAILABLE, true),
+  /**
+   * A connection was made but no TLS session: the peer's certificate is not trusted or does not
+   * name the host, the server requires a client certificate, or one side does not speak TLS. The
+   * description names the cause.
+   */
+  TLS_HANDSHAKE_FAILED(Status.Code.UNAVAILABLE, true),
   /** The connection closed before the request was written: the call did not run. */
   NOT_SENT(Status.Code.UNAVAILABLE, true),
   /** The connection closed before the answer came; the call may or may not have run. */

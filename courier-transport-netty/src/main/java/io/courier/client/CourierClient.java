@@ -1,6 +1,7 @@
 package io.courier.client;
 
 import io.courier.auth.CallCredentials;
+import io.courier.TlsConfig;
 import io.courier.cluster.ClusterPolicy;
 import io.courier.cluster.LoadBalancer;
 import io.courier.core.Registries;
@@ -62,6 +63,14 @@ public final class CourierClient implements AutoCloseable {
         b.backoffMax.toMillis(), b.maxFrameBytes, b.maxPendingBytes, Set.copyOf(b.allowedTypes),
         b.ioThreads, b.callbackExecutor, b.bulkLaneBytes), b.credentials);
     this.config = b;
+    if (b.tls != null) {
+      try {
+        client.tls(b.tls);
+      } catch (RuntimeException ex) {
+        client.close();
+        throw ex;
+      }
+    }
     Object c = null;
     Registry r = null;
     try {
@@ -180,6 +189,7 @@ public final class CourierClient implements AutoCloseable {
     private CallCredentials credentials;
     private int bulkLaneBytes = ClientConfig.DEFAULT_BULK_LANE_BYTES;
     private final PolicyTable policies = new PolicyTable();
+    private TlsConfig tls;
 
     private Builder() {}
 
@@ -283,6 +293,25 @@ public final class CourierClient implements AutoCloseable {
      */
     public Builder clusterPolicy(Class<?> service, String method, ClusterPolicy policy) {
       policies.set(service, method, policy);
+      return this;
+    }
+
+    /**
+     * Connects to every server over TLS: the server's certificate must be issued by
+     * {@code tls}'s trust certificates (or the JDK's trust store when it has none) and, unless
+     * turned off, name the host of the address (or {@link TlsConfig#serverName()}); the
+     * client shows {@code tls}'s certificate chain to servers that ask for one. A failed
+     * handshake fails calls with {@code UNAVAILABLE} / {@code TLS_HANDSHAKE_FAILED} naming the
+     * cause. The files are read by {@link #build()}. Not for {@code unix://} addresses. Default:
+     * plaintext.
+     *
+     * <pre>{@code
+     * CourierClient.builder().address("shop.example.com:9000")
+     *     .tls(TlsConfig.builder().trustCertificates(Path.of("ca.pem")).build())
+     * }</pre>
+     */
+    public Builder tls(TlsConfig tls) {
+      this.tls = Objects.requireNonNull(tls, "tls");
       return this;
     }
 

@@ -1,6 +1,7 @@
 package io.courier.client;
 
 import io.courier.auth.CallCredentials;
+import io.courier.TlsConfig;
 import io.courier.transport.netty.GrpcClientTransport;
 import java.time.Duration;
 import java.util.Objects;
@@ -26,7 +27,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * ({@code void m(Q, StreamObserver<R>)}) and client or bidirectional streaming ones
  * ({@code StreamObserver<Q> m(StreamObserver<R>)}: {@code onError} on the returned request
  * stream cancels the call) are supported; a method with other types throws
- * {@code UnsupportedOperationException}. Not yet: TLS, request metadata, flow control on request
+ * {@code UnsupportedOperationException}. Not yet: request metadata, flow control on request
  * streams (messages wait in memory until the stream takes them). Deadlines come from {@code CallContext}, {@code @Timeout} and
  * {@link Builder#timeout(Duration)} (the earliest wins) and travel as {@code grpc-timeout};
  * failures are {@code RpcException}s with the server's status code and message.
@@ -59,6 +60,14 @@ public final class GrpcClient implements AutoCloseable {
     this.transport = new GrpcClientTransport(host, port, b.timeout.toNanos(),
         b.connectTimeout.toMillis(), b.maxMessageBytes, callbacks, 1);
     transport.credentials(b.credentials);
+    if (b.tls != null) {
+      try {
+        transport.tls(b.tls);
+      } catch (RuntimeException e) {
+        close();
+        throw e;
+      }
+    }
   }
 
   /** A new builder. */
@@ -92,10 +101,24 @@ public final class GrpcClient implements AutoCloseable {
     private int maxMessageBytes = 16 << 20;
     private Executor callbackExecutor;
     private CallCredentials credentials;
+    private TlsConfig tls;
 
     private Builder() {}
 
-    /** The server, {@code host:port} (plaintext HTTP/2). Required. */
+    /**
+     * Connects over TLS, with ALPN {@code h2} as gRPC requires: the server's certificate must be
+     * issued by {@code tls}'s trust certificates (or the JDK's trust store) and, unless turned
+     * off, name the host (or {@link TlsConfig#serverName()}); {@code tls}'s certificate chain is
+     * shown to servers that ask for one. A failed handshake fails calls with
+     * {@code UNAVAILABLE} / {@code TLS_HANDSHAKE_FAILED} naming the cause. Default: plaintext
+     * HTTP/2 with prior knowledge.
+     */
+    public Builder tls(TlsConfig tls) {
+      this.tls = Objects.requireNonNull(tls, "tls");
+      return this;
+    }
+
+    /** The server, {@code host:port}. Required. */
     public Builder address(String hostPort) {
       Objects.requireNonNull(hostPort, "hostPort");
       int colon = hostPort.lastIndexOf(':');

@@ -2,6 +2,7 @@ package io.courier.server;
 
 import io.courier.auth.AccessRules;
 import io.courier.auth.Authenticator;
+import io.courier.TlsConfig;
 import io.courier.core.Registries;
 import io.courier.core.ServiceDescriptor;
 import io.courier.internal.codec.AllowList;
@@ -19,6 +20,7 @@ import io.courier.transport.netty.BuiltInServices;
 import io.courier.transport.netty.Executors2;
 import io.courier.transport.netty.NettyServer;
 import io.courier.transport.netty.ServerConfig;
+import io.courier.transport.netty.ServerTls;
 import io.courier.transport.netty.Transports;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -37,8 +39,10 @@ import java.util.stream.Collectors;
 
 /**
  * Serves implementations of service interfaces over Courier's binary protocol on TCP. The same
- * port also speaks gRPC (HTTP/2 with prior knowledge) for methods that take and return protobuf
- * messages; the first bytes of a connection tell the protocols apart.
+ * port also speaks gRPC (HTTP/2 with prior knowledge, or with ALPN {@code h2} under TLS) for
+ * methods that take and return protobuf messages, and HTTP/1.1 JSON; the first bytes of a
+ * connection tell the protocols apart. With {@link Builder#tls(TlsConfig)} every protocol runs
+ * over TLS.
  *
  * <pre>{@code
  * CourierServer server = CourierServer.builder()
@@ -66,10 +70,13 @@ public final class CourierServer implements AutoCloseable {
   private Registry registry;
   private final List<ServiceInstance> registered = new ArrayList<>();
   private final NettyServer server;
+  private final ServerTls tls;
   private final ExecutorService ownedExecutor;
 
   private CourierServer(Builder b) {
     this.config = b;
+    // the certificate files are read now, so that a bad file fails build(), not start()
+    this.tls = b.tls == null ? null : new ServerTls(b.tls, b.frameTimeout.toMillis());
     ExecutorService owned = null;
     Executor executor = b.executor;
     if (executor == null) {
@@ -131,6 +138,9 @@ public final class CourierServer implements AutoCloseable {
     }
     if (b.unixSocket != null) {
       server.unixSocket(b.unixSocket);
+    }
+    if (tls != null) {
+      server.tls(tls);
     }
   }
 
@@ -223,6 +233,22 @@ public final class CourierServer implements AutoCloseable {
     return server.httpPort();
   }
 
+  /**
+   * Reads the TLS certificate chain, key and trust certificates again (after they were renewed)
+   * and serves new connections with them; open connections keep the certificate they began
+   * with. When the files do not load (missing, unreadable, a key that does not match), the
+   * certificate in force stays and this throws.
+   *
+   * @throws IllegalStateException when the server has no {@link Builder#tls(TlsConfig) TLS}, or
+   *     naming the files and the cause when they do not load
+   */
+  public void reloadTls() {
+    if (tls == null) {
+      throw new IllegalStateException("the server has no TLS to reload: see Builder.tls(...)");
+    }
+    tls.reload();
+  }
+
   /** The services served, with their method tables. */
   public List<ServiceDescriptor> services() {
     return services;
@@ -302,6 +328,7 @@ public final class CourierServer implements AutoCloseable {
     private int port = 0;
     private int httpPort = -1;
     private Path unixSocket;
+    private TlsConfig tls;
     private final Map<Class<?>, Registration> services = new LinkedHashMap<>();
     private List<String> serializers;
     private final Set<Class<?>> allowedTypes = new LinkedHashSet<>();
@@ -377,6 +404,21 @@ public final class CourierServer implements AutoCloseable {
       Objects.requireNonNull(path, "path");
       Transports.requireDomainSockets();
       this.unixSocket = path.toAbsolutePath();
+      return this;
+    }
+
+    /**
+     * Serves TLS only, on the port (every protocol: the Courier protocol, gRPC with ALPN
+     * {@code h2}, HTTP/1.1) and on the {@link #httpPort(int) HTTP port}; plaintext connections
+     * are answered with an error saying so and closed. {@code tls} needs a certificate chain and
+     * key; with {@link TlsConfig.ClientAuth#REQUIRE} clients must show a certificate issued by
+     * its trust certificates. The files are read by {@link #build()} (which fails naming a file
+     * that does not load) and again by {@link CourierServer#reloadTls()} or every
+     * {@link TlsConfig#reloadInterval()}. Not for a {@link #unixSocket(Path) Unix domain socket},
+     * which its file permissions protect. Default: plaintext.
+     */
+    public Builder tls(TlsConfig tls) {
+      this.tls = Objects.requireNonNull(tls, "tls");
       return this;
     }
 
@@ -707,6 +749,14 @@ public final class CourierServer implements AutoCloseable {
       if (unixSocket != null && registryUri != null) {
         throw new IllegalStateException("unixSocket and registry cannot be combined: a registry"
             + " advertises host:port");
+      }
+      if (unixSocket != null && tls != null) {
+        throw new IllegalStateException("unixSocket and tls cannot be combined: TLS is for TCP"
+            + " ports; a Unix domain socket is protected by its file permissions");
+      }
+      if (tls != null && tls.certChain().isEmpty()) {
+        throw new IllegalStateException("a TLS server needs its certificate chain and key:"
+            + " TlsConfig.builder().keyCertChain(chainPem, keyPem)");
       }
       return new CourierServer(this);
     }

@@ -44,6 +44,9 @@ final class ClientConnectionHandler extends ChannelInboundHandlerAdapter {
   private volatile boolean closed;
   private volatile boolean goingAway;
   private String closeReason = "connection closed";
+  /** Set when the connection ended in a way known to have run no call: TLS refused it. */
+  private ErrorReason closeFailure;
+  private boolean answered; // the server sent a frame other than GOAWAY
   private int silentIntervals; // heartbeat intervals without data from the server
 
   ClientConnectionHandler(Endpoint endpoint, long heartbeatMillis) {
@@ -176,7 +179,8 @@ final class ClientConnectionHandler extends ChannelInboundHandlerAdapter {
     if (req != null) {
       req.release();
     }
-    c.fail(new RpcException(ErrorReason.NOT_SENT, "request not sent: " + why));
+    c.fail(closeFailure != null ? new RpcException(closeFailure, why)
+        : new RpcException(ErrorReason.NOT_SENT, "request not sent: " + why));
   }
 
   private boolean write(ClientCall c) {
@@ -243,6 +247,7 @@ final class ClientConnectionHandler extends ChannelInboundHandlerAdapter {
       onGoAway(f);
       return;
     }
+    answered = true;
     if ((f.flags & (Frame.FLAG_STREAM | Frame.FLAG_OPEN_STREAM)) != 0) {
       streams.onFrame(f);
       return;
@@ -273,6 +278,10 @@ final class ClientConnectionHandler extends ChannelInboundHandlerAdapter {
       if (f.status != 0) {
         ErrorBody.Info info = ErrorBody.read(f.body());
         closeReason = "server closed the connection: " + info.description();
+        if (f.requestId == 0 && info.reason() == ErrorReason.TLS_HANDSHAKE_FAILED && !answered) {
+          closeFailure = ErrorReason.TLS_HANDSHAKE_FAILED; // a TLS port refused plaintext
+          closeReason = endpoint + ": " + info.description();
+        }
         ClientCall c = f.requestId == 0 ? null : pending.remove(f.requestId);
         if (c != null) {
           if (c.timer != null) {
@@ -350,8 +359,9 @@ final class ClientConnectionHandler extends ChannelInboundHandlerAdapter {
         if (c.timer != null) {
           c.timer.cancel(false);
         }
-        c.fail(new RpcException(ErrorReason.CONNECTION_CLOSED, why
-            + " before the answer came; the call may or may not have run"));
+        c.fail(closeFailure != null ? new RpcException(closeFailure, why)
+            : new RpcException(ErrorReason.CONNECTION_CLOSED, why
+                + " before the answer came; the call may or may not have run"));
       }
       pending.clear();
     }
@@ -365,7 +375,14 @@ final class ClientConnectionHandler extends ChannelInboundHandlerAdapter {
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
     closeReason = "connection failed: " + cause;
-    if (cause instanceof IOException) {
+    if (!answered && TlsContexts.isTlsFailure(cause)) {
+      // with TLS 1.3 the server judges the client's certificate after the client's handshake
+      // has ended: its refusal arrives here, and no call sent before it ran
+      closeFailure = ErrorReason.TLS_HANDSHAKE_FAILED;
+      closeReason = TlsContexts.describeClientFailure(endpoint.toString(), cause,
+          endpoint.client().tlsConfig());
+    }
+    if (cause instanceof IOException || closeFailure != null) {
       log.debug("connection to {} failed: {}", endpoint, cause.toString());
     } else {
       log.warn("[COURIER-C02] unexpected error on connection to {}", endpoint, cause);

@@ -5,6 +5,8 @@ import io.courier.RpcException;
 import io.courier.cluster.Candidate;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.unix.DomainSocketAddress;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.util.concurrent.Future;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -61,6 +63,10 @@ public final class Endpoint implements Candidate {
     for (int i = 0; i < connections; i++) {
       slots[i] = new Slot();
     }
+  }
+
+  NettyClient client() {
+    return client;
   }
 
   /** The slot the next call uses (round robin over the connections). */
@@ -261,7 +267,8 @@ public final class Endpoint implements Candidate {
     private CompletableFuture<ClientConnectionHandler> connecting;
     private int failures;
     private long retryAtNanos;
-    private Throwable lastFailure;
+    private String lastFailure;
+    private ErrorReason lastReason = ErrorReason.CONNECT_FAILED;
     private boolean reconnectScheduled;
 
     /** The slot's connection if it can take calls now, else null (then use {@link #get()}). */
@@ -281,7 +288,7 @@ public final class Endpoint implements Candidate {
       }
       long wait = retryAtNanos - System.nanoTime();
       if (failures > 0 && wait > 0) {
-        return CompletableFuture.failedFuture(new RpcException(ErrorReason.CONNECT_FAILED,
+        return CompletableFuture.failedFuture(new RpcException(lastReason,
             "cannot reach " + display + " (" + failures + " failed attempts, last: "
                 + lastFailure + "); next attempt in " + TimeUnit.NANOSECONDS.toMillis(wait)
                 + " ms"));
@@ -303,37 +310,62 @@ public final class Endpoint implements Candidate {
             "cannot connect to " + display + ": " + e, e));
         return cf;
       }
-      f.addListener(done -> {
-        RpcException failure = null;
-        synchronized (this) {
-          connecting = null;
-          if (done.isSuccess()) {
-            ClientConnectionHandler h =
-                f.channel().pipeline().get(ClientConnectionHandler.class);
-            current = h;
-            if (failures > 0 || upSinceNanos == 0) {
-              upSinceNanos = System.nanoTime(); // (re)joined: warm-up starts now
-            }
-            failures = 0;
-            lastFailure = null;
-            failingUntilNanos = 0;
-            if (client.isClosed()) {
-              f.channel().close();
-            }
-            cf.complete(h);
-            return;
-          }
-          failures++;
-          lastFailure = done.cause();
-          retryAtNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(backoffMillis());
-          failingUntilNanos = retryAtNanos;
-          failure = new RpcException(ErrorReason.CONNECT_FAILED,
-              "cannot connect to " + display + ": " + done.cause(), done.cause());
-          scheduleReconnect();
+      f.addListener(connected -> {
+        SslHandler ssl = connected.isSuccess() ? f.channel().pipeline().get(SslHandler.class)
+            : null;
+        if (ssl == null) {
+          connected(f, connected, cf);
+        } else {
+          // usable once the TLS session is up, not when TCP is
+          ssl.handshakeFuture().addListener(handshake -> connected(f, handshake, cf));
         }
-        cf.completeExceptionally(failure);
       });
       return cf;
+    }
+
+    /** Completes a connection attempt: {@code done} is the connect, or the TLS handshake. */
+    private void connected(ChannelFuture f, Future<?> done,
+        CompletableFuture<ClientConnectionHandler> cf) {
+      RpcException failure;
+      synchronized (this) {
+        connecting = null;
+        if (done.isSuccess()) {
+          ClientConnectionHandler h =
+              f.channel().pipeline().get(ClientConnectionHandler.class);
+          current = h;
+          if (failures > 0 || upSinceNanos == 0) {
+            upSinceNanos = System.nanoTime(); // (re)joined: warm-up starts now
+          }
+          failures = 0;
+          lastFailure = null;
+          lastReason = ErrorReason.CONNECT_FAILED;
+          failingUntilNanos = 0;
+          if (client.isClosed()) {
+            f.channel().close();
+          }
+          cf.complete(h);
+          return;
+        }
+        failures++;
+        retryAtNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(backoffMillis());
+        failingUntilNanos = retryAtNanos;
+        if (f.isSuccess() && TlsContexts.isTlsFailure(done.cause())) {
+          f.channel().close();
+          String why = TlsContexts.describeClientFailure(display, done.cause(),
+              client.tlsConfig());
+          failure = new RpcException(ErrorReason.TLS_HANDSHAKE_FAILED, why, done.cause());
+          lastFailure = why;
+          lastReason = ErrorReason.TLS_HANDSHAKE_FAILED;
+        } else {
+          f.channel().close();
+          failure = new RpcException(ErrorReason.CONNECT_FAILED,
+              "cannot connect to " + display + ": " + done.cause(), done.cause());
+          lastFailure = String.valueOf(done.cause());
+          lastReason = ErrorReason.CONNECT_FAILED;
+        }
+        scheduleReconnect();
+      }
+      cf.completeExceptionally(failure);
     }
 
     private long backoffMillis() {

@@ -12,7 +12,10 @@ import io.courier.auth.CallCredentials;
 import io.courier.core.MethodDescriptor;
 import io.courier.core.ServiceDescriptor;
 import io.courier.stream.StreamObserver;
+import io.courier.TlsConfig;
 import io.netty.bootstrap.Bootstrap;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufInputStream;
 import io.netty.buffer.Unpooled;
@@ -47,6 +50,7 @@ import java.io.InputStream;
 import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -60,9 +64,9 @@ import java.util.zip.GZIPInputStream;
 
 /**
  * The client side of gRPC: stubs of plain service interfaces whose methods take and return
- * protobuf messages, calling a gRPC server over one HTTP/2 connection (plaintext, prior
- * knowledge), opened on first use and again after it closes or the server sends GOAWAY. Internal;
- * use {@code io.courier.client.GrpcClient}. Thread-safe.
+ * protobuf messages, calling a gRPC server over one HTTP/2 connection (plaintext with prior
+ * knowledge, or TLS with ALPN {@code h2}), opened on first use and again after it closes or the
+ * server sends GOAWAY. Internal; use {@code io.courier.client.GrpcClient}. Thread-safe.
  */
 public final class GrpcClientTransport implements AutoCloseable {
 
@@ -79,6 +83,8 @@ public final class GrpcClientTransport implements AutoCloseable {
   private final List<Channel> retired = new ArrayList<>(); // guarded by this
   private volatile boolean closed;
   private volatile CallCredentials credentials;
+  private volatile TlsConfig tls;
+  private volatile SslContext sslContext;
 
   /**
    * @param defaultTimeoutNanos the deadline of calls that have none (from the context or
@@ -100,6 +106,17 @@ public final class GrpcClientTransport implements AutoCloseable {
   /** Credentials for every call from now on; null for none. */
   public void credentials(CallCredentials credentials) {
     this.credentials = credentials;
+  }
+
+  /**
+   * Connects over TLS with ALPN {@code h2} from now on (call before the first call); the files
+   * of {@code tls} are read here.
+   *
+   * @throws IllegalStateException naming a file that does not load
+   */
+  public void tls(TlsConfig tls) {
+    this.sslContext = TlsContexts.client(tls, TlsContexts.H2);
+    this.tls = tls;
   }
 
   /** A stub of {@code type}; cached per interface. */
@@ -239,8 +256,10 @@ public final class GrpcClientTransport implements AutoCloseable {
       if (f.isSuccess()) {
         s.start((Http2StreamChannel) f.getNow(), body);
       } else {
-        s.fail(new RpcException(ErrorReason.NOT_SENT, "cannot open an HTTP/2 stream to "
-            + authority + ": " + f.cause(), f.cause()));
+        String tlsFailure = GoAwayWatcher.tlsFailure(ch);
+        s.fail(tlsFailure != null ? new RpcException(ErrorReason.TLS_HANDSHAKE_FAILED, tlsFailure)
+            : new RpcException(ErrorReason.NOT_SENT, "cannot open an HTTP/2 stream to "
+                + authority + ": " + f.cause(), f.cause()));
       }
     });
     return s;
@@ -263,12 +282,18 @@ public final class GrpcClientTransport implements AutoCloseable {
         .handler(new ChannelInitializer<SocketChannel>() {
           @Override
           protected void initChannel(SocketChannel ch) {
+            SslContext ssl = sslContext;
+            if (ssl != null) {
+              SslHandler h = ssl.newHandler(ch.alloc(), tls.serverName().orElse(host), port);
+              h.setHandshakeTimeoutMillis(connectTimeoutMillis);
+              ch.pipeline().addLast("tls", h);
+            }
             ch.pipeline().addLast(Http2FrameCodecBuilder.forClient()
                 .initialSettings(Http2Settings.defaultSettings()
                     .initialWindowSize(GrpcPipeline.INITIAL_WINDOW_BYTES))
                 .build());
             ch.pipeline().addLast(new Http2MultiplexHandler(new ChannelInboundHandlerAdapter()));
-            ch.pipeline().addLast(new GoAwayWatcher());
+            ch.pipeline().addLast(new GoAwayWatcher(authority, tls));
           }
         })
         .connect(host, port);
@@ -277,23 +302,70 @@ public final class GrpcClientTransport implements AutoCloseable {
       throw new RpcException(ErrorReason.CONNECT_FAILED, "cannot connect to " + authority
           + ": " + (f.cause() == null ? "timed out" : f.cause().toString()), f.cause());
     }
+    SslHandler ssl = f.channel().pipeline().get(SslHandler.class);
+    if (ssl != null) {
+      io.netty.util.concurrent.Future<Channel> hs = ssl.handshakeFuture();
+      if (!hs.awaitUninterruptibly(connectTimeoutMillis + 1000) || !hs.isSuccess()) {
+        f.channel().close();
+        Throwable cause = hs.cause();
+        throw new RpcException(ErrorReason.TLS_HANDSHAKE_FAILED, cause == null
+            ? "TLS handshake with " + authority + " timed out"
+            : TlsContexts.describeClientFailure(authority, cause, tls), cause);
+      }
+      if (!TlsContexts.H2.equals(ssl.applicationProtocol())) {
+        f.channel().close();
+        throw new RpcException(ErrorReason.TLS_HANDSHAKE_FAILED, "TLS handshake with "
+            + authority + " failed: the server did not agree to HTTP/2 through ALPN (it chose "
+            + ssl.applicationProtocol() + "); gRPC over TLS needs ALPN h2");
+      }
+    }
     channel = f.channel();
     return channel;
   }
 
-  /** Notes a GOAWAY on the connection, so that the next call opens a new one. */
+  /**
+   * Notes a GOAWAY on the connection, so that the next call opens a new one, and a TLS failure
+   * after the handshake (with TLS 1.3 a server refuses a client's certificate only then), so
+   * that the calls it ends can say why.
+   */
   private static final class GoAwayWatcher extends ChannelInboundHandlerAdapter {
+    private final String authority;
+    private final TlsConfig tls;
     private volatile boolean received;
+    private volatile String tlsFailure;
+
+    GoAwayWatcher(String authority, TlsConfig tls) {
+      this.authority = authority;
+      this.tls = tls;
+    }
 
     static boolean received(Channel ch) {
       GoAwayWatcher w = ch.pipeline().get(GoAwayWatcher.class);
       return w != null && w.received;
     }
 
+    static String tlsFailure(Channel ch) {
+      GoAwayWatcher w = ch == null ? null : ch.pipeline().get(GoAwayWatcher.class);
+      return w == null ? null : w.tlsFailure;
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      if (TlsContexts.isTlsFailure(cause)) {
+        tlsFailure = TlsContexts.describeClientFailure(authority, cause, tls);
+      }
+      ctx.close();
+    }
+
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-      if (msg instanceof Http2GoAwayFrame) {
+      if (msg instanceof Http2GoAwayFrame g) {
         received = true;
+        if (g.errorCode() == Http2Error.INADEQUATE_SECURITY.code()) {
+          // a TLS server met this plaintext connection; its debug data says so
+          tlsFailure = "the server at " + authority + " refused the connection (GOAWAY"
+              + " INADEQUATE_SECURITY): " + g.content().toString(StandardCharsets.UTF_8);
+        }
       }
       ReferenceCountUtil.release(msg);
     }
@@ -366,7 +438,8 @@ public final class GrpcClientTransport implements AutoCloseable {
         return;
       }
       Http2Headers h = new DefaultHttp2Headers();
-      h.method("POST").scheme("http").path(cm.path).authority(authority);
+      h.method("POST").scheme(sslContext != null ? "https" : "http").path(cm.path)
+          .authority(authority);
       h.set("content-type", GrpcWire.CONTENT_TYPE);
       h.set("te", "trailers");
       h.set("grpc-accept-encoding", GrpcWire.GZIP);
@@ -571,11 +644,28 @@ public final class GrpcClientTransport implements AutoCloseable {
       }
     }
 
+    /** The connection's TLS failed (handed to every open stream): the call says why. */
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      if (!done && TlsContexts.isTlsFailure(cause)) {
+        fail(new RpcException(httpStatus < 0 ? ErrorReason.TLS_HANDSHAKE_FAILED
+            : ErrorReason.CONNECTION_CLOSED, TlsContexts.describeClientFailure(authority, cause,
+            tls), cause));
+      } else if (!done) {
+        fail(new RpcException(ErrorReason.CONNECTION_CLOSED, "the stream to " + authority
+            + " failed: " + cause, cause));
+      }
+      ctx.close();
+    }
+
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
       if (!done) {
-        fail(new RpcException(ErrorReason.CONNECTION_CLOSED, "the stream to " + authority
-            + " closed before the call ended"));
+        String tlsFailure = httpStatus < 0 ? GoAwayWatcher.tlsFailure(ctx.channel().parent())
+            : null;
+        fail(tlsFailure != null ? new RpcException(ErrorReason.TLS_HANDSHAKE_FAILED, tlsFailure)
+            : new RpcException(ErrorReason.CONNECTION_CLOSED, "the stream to " + authority
+                + " closed before the call ended"));
       }
     }
 

@@ -18,9 +18,9 @@ final class HttpPort {
 
   private HttpPort() {}
 
-  /** Binds {@code host:port} and returns the listening channel. */
+  /** Binds {@code host:port} and returns the listening channel; with {@code tls}, HTTPS only. */
   static Channel bind(EventLoopGroup boss, EventLoopGroup workers, String host, int port,
-      ServerDispatcher dispatcher, ChannelGroup channels) {
+      ServerDispatcher dispatcher, ChannelGroup channels, ServerTls tls) {
     ServerConfig c = dispatcher.config;
     ServerBootstrap b = new ServerBootstrap()
         .group(boss, workers)
@@ -38,6 +38,9 @@ final class HttpPort {
               return;
             }
             channels.add(ch);
+            if (tls != null) {
+              ch.pipeline().addLast("tls-gate", new TlsGate(tls, true, dispatcher));
+            }
             if (c.idleTimeoutMillis() > 0) {
               ch.pipeline().addLast("idle",
                   new IdleStateHandler(c.idleTimeoutMillis(), 0, 0, TimeUnit.MILLISECONDS));

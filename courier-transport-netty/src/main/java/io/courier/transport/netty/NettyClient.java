@@ -27,7 +27,10 @@ import io.courier.spi.Compressor;
 import io.courier.spi.Serializer;
 import io.courier.spi.SerializerConfig;
 import io.courier.spi.SerializerProvider;
+import io.courier.TlsConfig;
 import io.netty.bootstrap.Bootstrap;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
@@ -77,6 +80,8 @@ public final class NettyClient implements AutoCloseable {
   private final Failbacks failbacks = new Failbacks(this);
   private volatile boolean closed;
   private final CallCredentials credentials;
+  private volatile TlsConfig tls;
+  private volatile SslContext sslContext;
 
   public NettyClient(ClientConfig config) {
     this(config, null);
@@ -108,6 +113,22 @@ public final class NettyClient implements AutoCloseable {
     return config;
   }
 
+  /** The TLS settings, or null for plaintext. */
+  TlsConfig tlsConfig() {
+    return tls;
+  }
+
+  /**
+   * Connects over TLS from now on (call before the first call): the files of {@code tls} are
+   * read here.
+   *
+   * @throws IllegalStateException naming a file that does not load
+   */
+  public void tls(TlsConfig tls) {
+    this.sslContext = TlsContexts.client(tls);
+    this.tls = tls;
+  }
+
   EventLoopGroup group() {
     return group;
   }
@@ -134,6 +155,14 @@ public final class NettyClient implements AutoCloseable {
         .handler(new ChannelInitializer<Channel>() {
           @Override
           protected void initChannel(Channel ch) {
+            SslContext ssl = sslContext;
+            if (ssl != null) {
+              // the expected host name and SNI: the address's host unless one is configured
+              SslHandler h = ssl.newHandler(ch.alloc(), tls.serverName().orElse(endpoint.host),
+                  endpoint.port);
+              h.setHandshakeTimeoutMillis(config.connectTimeoutMillis());
+              ch.pipeline().addLast("tls", h);
+            }
             ch.pipeline().addLast("frames", new FrameDecoder(limits, 0));
             long hb = config.heartbeatMillis();
             if (hb > 0) {
@@ -157,6 +186,11 @@ public final class NettyClient implements AutoCloseable {
               + " (expected: unix:///absolute/path/to.sock)");
         }
         Transports.requireDomainSockets();
+        if (sslContext != null) {
+          throw new IllegalArgumentException("address: " + hp + " (TLS is for TCP addresses;"
+              + " a Unix domain socket is protected by its file permissions: use a client"
+              + " without tls(...))");
+        }
         return new Endpoint(this, path, config.connectionsPerEndpoint());
       }
       int colon = hp.lastIndexOf(':');
@@ -628,7 +662,7 @@ public final class NettyClient implements AutoCloseable {
   /** Feeds outlier ejection: failures for want of an answer count against the endpoint. */
   private static void health(Endpoint e, RpcException r, Cluster cluster) {
     switch (r.reason()) {
-      case CONNECT_FAILED, CONNECTION_CLOSED, DEADLINE_EXCEEDED, NOT_SENT ->
+      case CONNECT_FAILED, TLS_HANDSHAKE_FAILED, CONNECTION_CLOSED, DEADLINE_EXCEEDED, NOT_SENT ->
           e.failed(cluster.ejectAfterFailures);
       default -> {
         // the endpoint answered, or the failure was the caller's own

@@ -21,8 +21,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The Netty side of a {@code CourierServer}: the acceptor, the per-connection pipeline
- * ({@link FrameDecoder}, an idle timer, {@link ServerConnectionHandler}) and the drain. Internal;
- * use {@code io.courier.server.CourierServer}.
+ * (with TLS a {@link TlsGate} first; then {@link ProtocolDetector}, {@link FrameDecoder}, an idle
+ * timer, {@link ServerConnectionHandler}) and the drain. Internal; use
+ * {@code io.courier.server.CourierServer}.
  */
 public final class NettyServer {
 
@@ -40,6 +41,7 @@ public final class NettyServer {
   private java.nio.file.Path unixSocket;
   private Channel httpChannel;
   private volatile int httpPort = -1;
+  private ServerTls tls;
 
   public NettyServer(String host, int port, int ioThreads, DispatchTable table, ServerConfig config,
       String serviceNames) {
@@ -87,6 +89,10 @@ public final class NettyServer {
               return;
             }
             channels.add(ch);
+            if (tls != null) {
+              // plaintext is refused; a ClientHello puts the SslHandler first, for good
+              ch.pipeline().addLast("tls-gate", new TlsGate(tls, false, dispatcher));
+            }
             // looks at the first bytes once: Courier stays as set up below, gRPC and HTTP/1.1
             // replace the Courier handlers
             ch.pipeline().addLast("detect", new ProtocolDetector(dispatcher));
@@ -121,7 +127,8 @@ public final class NettyServer {
     }
     if (requestedHttpPort >= 0) {
       try {
-        httpChannel = HttpPort.bind(boss, workers, host, requestedHttpPort, dispatcher, channels);
+        httpChannel = HttpPort.bind(boss, workers, host, requestedHttpPort, dispatcher, channels,
+            tls);
       } catch (RuntimeException e) {
         serverChannel.close().syncUninterruptibly();
         boss.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
@@ -131,15 +138,28 @@ public final class NettyServer {
       }
       httpPort = ((InetSocketAddress) httpChannel.localAddress()).getPort();
     }
+    if (tls != null) {
+      tls.startWatching(boss);
+    }
   }
 
   public int port() {
     return port;
   }
 
+  /** The open connections (for tests: their pipelines). */
+  ChannelGroup connections() {
+    return channels;
+  }
+
   /** Serves the Courier protocol on this Unix domain socket instead of TCP; call before start. */
   public synchronized void unixSocket(java.nio.file.Path path) {
     this.unixSocket = path;
+  }
+
+  /** Serves TLS only, on the port and the HTTP port; call before start. */
+  public synchronized void tls(ServerTls tls) {
+    this.tls = tls;
   }
 
   /** Also serves HTTP/JSON on a port of its own (0: any free port); call before start. */
@@ -203,6 +223,9 @@ public final class NettyServer {
   /** Closes every connection and releases the event loops. */
   public synchronized void closeAll() {
     terminated = true;
+    if (tls != null) {
+      tls.stopWatching();
+    }
     channels.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
     if (boss != null) {
       boss.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
