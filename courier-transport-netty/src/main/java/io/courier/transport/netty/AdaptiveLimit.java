@@ -7,8 +7,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * a latency gradient: it learns the latency the server has when it is not the bottleneck (the
  * <em>baseline</em>), and every window compares the window's mean latency with it. While the mean
  * stays within {@code tolerance} times the baseline and the limit is actually used (half of it or
- * more in flight), the limit grows by its square root; when the mean rises above that, the limit is
- * cut by the ratio of the two (at most halved per window). It never leaves {@code [min, max]}.
+ * more in flight), the limit grows by its square root; when the mean rises above that, the limit
+ * moves halfway towards its value scaled by the ratio of the two (the ratio at least 1/2), plus its
+ * square root as room for bursts. It never leaves {@code [min, max]}.
  *
  * <p>A call beyond the limit is refused at admission, before its body is decoded or it is queued,
  * so a saturated server answers the excess at once instead of letting it wait behind a queue that
@@ -115,10 +116,13 @@ final class AdaptiveLimit {
       baselineNanos += (mean - baselineNanos) * DRIFT;
     }
     double gradient = Math.max(0.5, Math.min(1.0, TOLERANCE * baselineNanos / mean));
+    double headroom = Math.max(1.0, Math.sqrt(exact));
     if (gradient < 1.0) {
-      exact *= gradient;
+      // halfway to the limit that would bring latency back within tolerance, plus a little
+      // room for bursts: one slow window must not halve the limit
+      exact = (exact + exact * gradient + headroom) / 2;
     } else if (peak >= exact / 2) {
-      exact += Math.max(1.0, Math.sqrt(exact));
+      exact += headroom;
     }
     exact = Math.max(min, Math.min(max, exact));
     limit = (int) exact;
