@@ -256,6 +256,40 @@ class OverloadTest {
   }
 
   @Test
+  void openStreamsCountAgainstTheirMethodsLimitButNotTheAdaptiveOne() throws Exception {
+    StreamService.Impl impl = new StreamService.Impl();
+    CourierServer s = start(CourierServer.builder().host("127.0.0.1")
+        .service(StreamService.class, impl)
+        .maxConcurrentCalls(StreamService.class, "finishLater", 1)
+        .adaptiveConcurrencyLimit(1, 1));
+    StreamService k = closeLater(CourierClient.builder().address("127.0.0.1:" + s.port())
+        .build()).stub(StreamService.class);
+    StreamingTest.Recorder<String> first = new StreamingTest.Recorder<>();
+    k.finishLater("first", first);
+    awaitInFlight(s, 1);
+    StreamingTest.Recorder<String> second = new StreamingTest.Recorder<>();
+    k.finishLater("second", second);
+    assertShed(second.awaitError(), "StreamService.finishLater(String,StreamObserver)",
+        "limit 1 ");
+    assertThat(impl.open).doesNotContainKey("second");
+    assertThat(k.ping(7)).isEqualTo(8); // the open stream takes no place under the adaptive limit
+
+    impl.open.get("first").onCompleted();
+    assertThat(first.done.await(5, TimeUnit.SECONDS)).isTrue();
+    awaitInFlight(s, 0);
+    StreamingTest.Recorder<String> third = new StreamingTest.Recorder<>();
+    k.finishLater("third", third); // the first stream gave its place back when it ended
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (!impl.open.containsKey("third") && System.nanoTime() < end) {
+      Thread.sleep(5);
+    }
+    impl.open.get("third").onCompleted();
+    assertThat(third.done.await(5, TimeUnit.SECONDS)).isTrue();
+    assertThat(third.error).isNull();
+    assertThat(third.values).containsExactly("started");
+  }
+
+  @Test
   void withoutTheAdaptiveLimitTheServerHasNone() {
     CourierServer s = start(server(new ValveImpl()));
     assertThat(s.adaptiveConcurrencyLimit()).isZero();
