@@ -1,23 +1,26 @@
 package io.courier.transport.netty;
 
+import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A server-wide concurrency limit that follows the latency of the calls it admits, in the manner of
  * a latency gradient: it learns the latency the server has when it is not the bottleneck (the
- * <em>baseline</em>), and every window compares the window's mean latency with it. While the mean
- * stays within {@code tolerance} times the baseline and the limit is actually used (half of it or
- * more in flight), the limit grows by its square root; when the mean rises above that, the limit
- * moves halfway towards its value scaled by the ratio of the two (the ratio at least 1/2), plus its
- * square root as room for bursts. It never leaves {@code [min, max]}.
+ * <em>baseline</em>), and every window compares the window's median latency with it. While the
+ * median stays within {@code tolerance} times the baseline and the limit is actually used (half of
+ * it or more in flight), the limit grows by its square root; when the median rises above that, the
+ * limit moves halfway towards its value scaled by the ratio of the two (the ratio at least 1/2),
+ * plus its square root as room for bursts. It never leaves {@code [min, max]}.
  *
  * <p>A call beyond the limit is refused at admission, before its body is decoded or it is queued,
  * so a saturated server answers the excess at once instead of letting it wait behind a queue that
  * only grows.
  *
- * <p>The baseline falls at once to a lower window mean; it rises (slowly, 5% of the gap per
- * window) only from windows in which the server was not the bottleneck (less than half the limit
- * in flight) or the limit is at its minimum, so queueing delay does not become the new baseline,
+ * <p>The median, not the mean, so that a few stalls (a collection, a core busy with something
+ * else) do not cut the limit; a window keeps a uniform sample of at most 256 latencies for it. The
+ * baseline falls at once to a lower window median; it rises (slowly, 5% of the gap per window)
+ * only from windows in which the server was not the bottleneck (less than half the limit in
+ * flight) or the limit is at its minimum, so queueing delay does not become the new baseline,
  * while a lasting change of the methods' own time does.
  *
  * <p>Time is passed in by the caller ({@code System.nanoTime()} on the server, a simulated clock
@@ -33,6 +36,8 @@ final class AdaptiveLimit {
   static final long WINDOW_NANOS = 100_000_000L;
   /** Share of the gap by which a rising baseline moves per window. */
   static final double DRIFT = 0.05;
+  /** Samples of a window kept for its median; beyond that, a uniform sample of them. */
+  static final int RESERVOIR = 256;
 
   private final int min;
   private final int max;
@@ -45,7 +50,8 @@ final class AdaptiveLimit {
   private long windowStartNanos; // guarded by lock
   private boolean windowOpen; // guarded by lock
   private int samples; // guarded by lock
-  private long sumNanos; // guarded by lock
+  private final long[] reservoir = new long[RESERVOIR]; // guarded by lock
+  private long random = 0x9E3779B97F4A7C15L; // guarded by lock; xorshift state, fixed seed
   private int peakInFlight; // guarded by lock
 
   /**
@@ -94,8 +100,17 @@ final class AdaptiveLimit {
         windowOpen = true;
         windowStartNanos = nowNanos;
       }
+      long sample = Math.max(0, latencyNanos);
+      if (samples < RESERVOIR) {
+        reservoir[samples] = sample;
+      } else {
+        // every sample of the window has the same chance to be kept (reservoir sampling)
+        int slot = (int) Long.remainderUnsigned(nextRandom(), samples + 1L);
+        if (slot < RESERVOIR) {
+          reservoir[slot] = sample;
+        }
+      }
       samples++;
-      sumNanos += Math.max(0, latencyNanos);
       peakInFlight = Math.max(peakInFlight, n);
       if (samples >= WINDOW_SAMPLES && nowNanos - windowStartNanos >= WINDOW_NANOS) {
         closeWindow();
@@ -103,19 +118,30 @@ final class AdaptiveLimit {
     }
   }
 
+  private long nextRandom() {
+    long x = random;
+    x ^= x << 13;
+    x ^= x >>> 7;
+    x ^= x << 17;
+    random = x;
+    return x;
+  }
+
   private void closeWindow() {
-    double mean = (double) sumNanos / samples;
+    int kept = Math.min(samples, RESERVOIR);
+    Arrays.sort(reservoir, 0, kept);
+    double median = reservoir[kept / 2];
     int peak = peakInFlight;
     windowOpen = false;
     samples = 0;
-    sumNanos = 0;
     peakInFlight = 0;
-    if (baselineNanos == 0 || mean < baselineNanos) {
-      baselineNanos = Math.max(1, mean);
+    if (baselineNanos == 0 || median < baselineNanos) {
+      baselineNanos = Math.max(1, median);
     } else if (peak < exact / 2 || limit == min) {
-      baselineNanos += (mean - baselineNanos) * DRIFT;
+      baselineNanos += (median - baselineNanos) * DRIFT;
     }
-    double gradient = Math.max(0.5, Math.min(1.0, TOLERANCE * baselineNanos / mean));
+    double gradient =
+        Math.max(0.5, Math.min(1.0, TOLERANCE * baselineNanos / Math.max(1, median)));
     double headroom = Math.max(1.0, Math.sqrt(exact));
     if (gradient < 1.0) {
       // halfway to the limit that would bring latency back within tolerance, plus a little

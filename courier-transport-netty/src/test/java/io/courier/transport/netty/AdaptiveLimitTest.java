@@ -81,6 +81,26 @@ class AdaptiveLimitTest {
   }
 
   @Test
+  void aFewStallsDoNotCutTheLimit() {
+    AdaptiveLimit limit = new AdaptiveLimit(4, 200, 40);
+    run(limit, 20, n -> MS, 3);
+    for (int round = 0; round < 20 * 20; round++) {
+      int admitted = 0;
+      while (admitted < 30 && limit.tryAcquire()) {
+        admitted++;
+      }
+      now += 5 * MS;
+      for (int i = 0; i < admitted; i++) {
+        // one call in ten stalls for 50 ms (a collection, a descheduled thread): the mean of
+        // such a window is six times the baseline, its median is the baseline
+        limit.release(i % 10 == 0 ? 50 * MS : MS, now);
+      }
+    }
+    assertThat(limit.limit()).isGreaterThanOrEqualTo(60); // grew to twice the 30 in use
+    assertThat(limit.baselineNanos()).isEqualTo(MS);
+  }
+
+  @Test
   void theLimitNeverFallsBelowItsMinimum() {
     AdaptiveLimit limit = new AdaptiveLimit(6, 100, 100);
     run(limit, 5, n -> MS, 3);

@@ -40,7 +40,8 @@ import org.HdrHistogram.Recorder;
  *     [deadline ms, default 500]</pre>
  *
  * <p>The server runs Courier's defaults otherwise: the bounded pool of 200 threads and 1024 queued
- * calls, no per-method limit.
+ * calls, no per-method limit. Its JVM's flags come from {@code -Dbench.serverJvm="..."} (default
+ * {@code -Xms512m -Xmx512m}).
  */
 public final class Overload {
 
@@ -211,9 +212,10 @@ public final class Overload {
     final int port;
 
     Server(boolean adaptive, int permits, int holdMillis) throws IOException {
-      List<String> cmd = new ArrayList<>(List.of(
-          Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-          "-Xms512m", "-Xmx512m", "-cp", System.getProperty("java.class.path"),
+      List<String> cmd = new ArrayList<>();
+      cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+      cmd.addAll(List.of(System.getProperty("bench.serverJvm", "-Xms512m -Xmx512m").split(" ")));
+      cmd.addAll(List.of("-cp", System.getProperty("java.class.path"),
           Overload.class.getName(), "server", Boolean.toString(adaptive),
           Integer.toString(permits), Integer.toString(holdMillis)));
       process = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
