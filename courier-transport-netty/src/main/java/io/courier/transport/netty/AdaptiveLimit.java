@@ -7,10 +7,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * A server-wide concurrency limit that follows the latency of the calls it admits, in the manner of
  * a latency gradient: it learns the latency the server has when it is not the bottleneck (the
  * <em>baseline</em>), and every window compares the window's median latency with it. While the
- * median stays within {@code tolerance} times the baseline and the limit is actually used (half of
- * it or more in flight), the limit grows by its square root; when the median rises above that, the
- * limit moves halfway towards its value scaled by the ratio of the two (the ratio at least 1/2),
- * plus its square root as room for bursts. It never leaves {@code [min, max]}.
+ * median stays within {@code tolerance} times the baseline, the limit grows by its square root;
+ * when the median rises above that, the limit moves halfway towards its value scaled by the ratio
+ * of the two (the ratio at least 1/2), plus its square root as room for bursts. Either happens only
+ * when the limit is used (half of it or more in flight during the window): a limit that does not
+ * bind says nothing about whether it is right. It never leaves {@code [min, max]}.
  *
  * <p>A call beyond the limit is refused at admission, before its body is decoded or it is queued,
  * so a saturated server answers the excess at once instead of letting it wait behind a queue that
@@ -143,13 +144,16 @@ final class AdaptiveLimit {
     double gradient =
         Math.max(0.5, Math.min(1.0, TOLERANCE * baselineNanos / Math.max(1, median)));
     double headroom = Math.max(1.0, Math.sqrt(exact));
-    if (gradient < 1.0) {
+    boolean used = peak >= exact / 2;
+    if (gradient < 1.0 && used) {
       // halfway to the limit that would bring latency back within tolerance, plus a little
       // room for bursts: one slow window must not halve the limit
       exact = (exact + exact * gradient + headroom) / 2;
-    } else if (peak >= exact / 2) {
+    } else if (gradient >= 1.0 && used) {
       exact += headroom;
     }
+    // A slow window with little in flight changes nothing: the limit did not bind, so cutting it
+    // would not have helped, and at light load nothing would grow it back afterwards.
     exact = Math.max(min, Math.min(max, exact));
     limit = (int) exact;
   }

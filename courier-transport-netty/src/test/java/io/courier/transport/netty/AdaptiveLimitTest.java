@@ -101,6 +101,17 @@ class AdaptiveLimitTest {
   }
 
   @Test
+  void slowWindowsAtLightLoadLeaveTheLimitAlone() {
+    AdaptiveLimit limit = new AdaptiveLimit(4, 200, 64);
+    run(limit, 6, n -> MS, 3);
+    run(limit, 6, n -> 10 * MS, 3); // the machine is busy with something else for 300 ms
+    assertThat(limit.limit()).isEqualTo(64);
+    run(limit, 6, n -> MS, 3);
+    assertThat(limit.limit()).isEqualTo(64);
+    assertThat(refused).isZero();
+  }
+
+  @Test
   void theLimitNeverFallsBelowItsMinimum() {
     AdaptiveLimit limit = new AdaptiveLimit(6, 100, 100);
     run(limit, 5, n -> MS, 3);
