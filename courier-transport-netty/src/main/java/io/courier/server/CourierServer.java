@@ -1,8 +1,10 @@
 package io.courier.server;
 
+import io.courier.TlsConfig;
+import io.courier.annotation.MaxConcurrentCalls;
 import io.courier.auth.AccessRules;
 import io.courier.auth.Authenticator;
-import io.courier.TlsConfig;
+import io.courier.core.MethodDescriptor;
 import io.courier.core.Registries;
 import io.courier.core.ServiceDescriptor;
 import io.courier.internal.codec.AllowList;
@@ -87,6 +89,7 @@ public final class CourierServer implements AutoCloseable {
     this.ownedExecutor = owned;
     List<ServiceDescriptor> descriptors = new ArrayList<>();
     List<ServerMethod> methods = new ArrayList<>();
+    Map<ServerMethod, Integer> methodLimits = new LinkedHashMap<>();
     for (Map.Entry<Class<?>, Registration> e : b.services.entrySet()) {
       ServiceDescriptor sd = ServiceDescriptor.of(e.getKey());
       descriptors.add(sd);
@@ -106,9 +109,19 @@ public final class CourierServer implements AutoCloseable {
         serializers.add(p.create(sc));
       }
       Serializer json = jsonSerializer(providers, serializers, sc);
+      Map<String, Integer> limits = b.methodLimits.getOrDefault(e.getKey(), Map.of());
       for (var md : sd.methods()) {
-        methods.add(new ServerMethod(md, r.implementation, providers, serializers,
-            md.isNonBlocking() ? null : executor, json));
+        ServerMethod m = new ServerMethod(md, r.implementation, providers, serializers,
+            md.isNonBlocking() ? null : executor, json);
+        methods.add(m);
+        MaxConcurrentCalls annotated = md.method().getAnnotation(MaxConcurrentCalls.class);
+        Integer limit = limits.get(md.name());
+        if (limit == null && annotated != null) {
+          limit = annotated.value();
+        }
+        if (limit != null) {
+          methodLimits.put(m, limit);
+        }
       }
     }
     AccessControl access = AccessControl.create(b.authenticator, b.accessRules);
@@ -133,6 +146,8 @@ public final class CourierServer implements AutoCloseable {
     this.server = new NettyServer(b.host, b.port, b.ioThreads, table, sc, names);
     server.grpcMaxMessageBytes(b.grpcMaxMessageBytes);
     server.accessControl(access);
+    server.overloadLimits(methodLimits, b.adaptiveMin, b.adaptiveMax,
+        Math.max(b.adaptiveMin, Math.min(b.adaptiveMax, ADAPTIVE_INITIAL)));
     if (b.httpPort >= 0) {
       server.httpPort(b.httpPort);
     }
@@ -264,6 +279,24 @@ public final class CourierServer implements AutoCloseable {
     return server.counters();
   }
 
+  /**
+   * The adaptive concurrency limit now (see {@link Builder#adaptiveConcurrencyLimit()}), or 0 when
+   * the server has none.
+   */
+  public int adaptiveConcurrencyLimit() {
+    return server.adaptiveLimit();
+  }
+
+  /** Calls refused by per-method limits ({@link Builder#maxConcurrentCalls}) since start. */
+  public long callsShedByMethodLimits() {
+    return server.shedCalls()[0];
+  }
+
+  /** Calls refused by the adaptive concurrency limit since start. */
+  public long callsShedByAdaptiveLimit() {
+    return server.shedCalls()[1];
+  }
+
   /** Calls in flight right now, on all connections. */
   public int inFlightCalls() {
     return server.inFlight();
@@ -319,6 +352,10 @@ public final class CourierServer implements AutoCloseable {
 
   private record Registration(Object implementation, List<String> serializers) {}
 
+  private static final int DEFAULT_ADAPTIVE_MIN = 8;
+  private static final int DEFAULT_ADAPTIVE_MAX = 1000;
+  private static final int ADAPTIVE_INITIAL = 64;
+
   /** Builds a {@link CourierServer}. Not thread-safe. */
   public static final class Builder {
     /** Shorter ages would have clients spend their time reconnecting. */
@@ -358,6 +395,9 @@ public final class CourierServer implements AutoCloseable {
     private Duration maxConnectionAge = Duration.ZERO;
     private Duration maxConnectionAgeGrace; // null: the drain timeout
     private int grpcMaxMessageBytes = 16 << 20;
+    private final Map<Class<?>, Map<String, Integer>> methodLimits = new LinkedHashMap<>();
+    private int adaptiveMin; // 0: no adaptive limit
+    private int adaptiveMax;
 
     private Builder() {}
 
@@ -542,6 +582,60 @@ public final class CourierServer implements AutoCloseable {
     /** Calls that may wait for a thread of the default pool; default 1024. */
     public Builder queueCapacity(int queueCapacity) {
       this.queueCapacity = positive("queueCapacity", queueCapacity);
+      return this;
+    }
+
+    /**
+     * At most {@code max} calls of {@code service}'s method {@code method} run at once on this
+     * server (over all connections and protocols; every overload of the name gets this limit);
+     * more are refused before their arguments are decoded with {@code RESOURCE_EXHAUSTED}, reason
+     * {@code OVERLOADED}, which clients retry on another provider within their retry budget.
+     * Overrides a {@link MaxConcurrentCalls} annotation on the method. Default: no limit.
+     *
+     * <pre>{@code
+     * CourierServer.builder()
+     *     .service(Reports.class, new ReportsImpl())
+     *     .maxConcurrentCalls(Reports.class, "render", 4)
+     * }</pre>
+     *
+     * @throws IllegalArgumentException when {@code max < 1}, or (at {@link #build()}) when the
+     *     service has no such method or is not registered
+     */
+    public Builder maxConcurrentCalls(Class<?> service, String method, int max) {
+      Objects.requireNonNull(service, "service");
+      Objects.requireNonNull(method, "method");
+      methodLimits.computeIfAbsent(service, k -> new LinkedHashMap<>())
+          .put(method, positive("max", max));
+      return this;
+    }
+
+    /**
+     * Turns on the adaptive concurrency limit with its default bounds, 8 to 1000 calls in flight
+     * (see {@link #adaptiveConcurrencyLimit(int, int)}).
+     */
+    public Builder adaptiveConcurrencyLimit() {
+      return adaptiveConcurrencyLimit(DEFAULT_ADAPTIVE_MIN, DEFAULT_ADAPTIVE_MAX);
+    }
+
+    /**
+     * Turns on the adaptive concurrency limit: the server learns its latency when it is not the
+     * bottleneck and limits the unary calls in flight (over all connections and protocols) to as
+     * many as keep their latency within twice that; beyond the limit a call is refused at once,
+     * before its arguments are decoded or it waits in the queue, with {@code RESOURCE_EXHAUSTED},
+     * reason {@code OVERLOADED} (retryable: it did not run). The limit starts at 64 (within the
+     * bounds), grows while latency stays flat and the limit is used, and is cut when latency
+     * rises. Off by default: see the guide's "Overload protection" for when to turn it on.
+     *
+     * @param min the lowest the limit goes, at least 1
+     * @param max the highest the limit goes, at least {@code min}
+     */
+    public Builder adaptiveConcurrencyLimit(int min, int max) {
+      positive("min", min);
+      if (max < min) {
+        throw new IllegalArgumentException("max: " + max + " (expected: >= min " + min + ")");
+      }
+      this.adaptiveMin = min;
+      this.adaptiveMax = max;
       return this;
     }
 
@@ -746,6 +840,7 @@ public final class CourierServer implements AutoCloseable {
         throw new IllegalStateException("accessRules without an authenticator: rules need to"
             + " know who calls (set authenticator(...) too)");
       }
+      checkMethodLimits();
       if (unixSocket != null && registryUri != null) {
         throw new IllegalStateException("unixSocket and registry cannot be combined: a registry"
             + " advertises host:port");
@@ -759,6 +854,33 @@ public final class CourierServer implements AutoCloseable {
             + " TlsConfig.builder().keyCertChain(chainPem, keyPem)");
       }
       return new CourierServer(this);
+    }
+
+    private void checkMethodLimits() {
+      for (Map.Entry<Class<?>, Map<String, Integer>> e : methodLimits.entrySet()) {
+        if (!services.containsKey(e.getKey())) {
+          throw new IllegalArgumentException("maxConcurrentCalls: " + e.getKey().getName()
+              + " is not a registered service (register it with service(type, impl))");
+        }
+        ServiceDescriptor sd = ServiceDescriptor.of(e.getKey());
+        Set<String> names = sd.methods().stream().map(MethodDescriptor::name)
+            .collect(Collectors.toCollection(LinkedHashSet::new));
+        for (String name : e.getValue().keySet()) {
+          if (!names.contains(name)) {
+            throw new IllegalArgumentException("maxConcurrentCalls: " + sd.name()
+                + " has no method " + name + " (methods: " + String.join(", ", names) + ")");
+          }
+        }
+      }
+      for (Class<?> type : services.keySet()) {
+        for (var md : ServiceDescriptor.of(type).methods()) {
+          MaxConcurrentCalls a = md.method().getAnnotation(MaxConcurrentCalls.class);
+          if (a != null && a.value() < 1) {
+            throw new IllegalArgumentException("@MaxConcurrentCalls on " + md.displayName()
+                + ": " + a.value() + " (expected: > 0)");
+          }
+        }
+      }
     }
 
     private static int positive(String name, int v) {

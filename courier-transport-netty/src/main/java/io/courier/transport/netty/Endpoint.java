@@ -21,6 +21,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class Endpoint implements Candidate {
 
   private static final long EWMA_DECAY_NANOS = TimeUnit.SECONDS.toNanos(2);
+  private static final long MIN_SHED_PENALTY_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
+  private static final long MAX_SHED_PENALTY_NANOS = TimeUnit.SECONDS.toNanos(1);
 
 
   private final NettyClient client;
@@ -237,6 +239,17 @@ public final class Endpoint implements Candidate {
 
   void callEnded() {
     inFlight.decrementAndGet();
+  }
+
+  /**
+   * The endpoint refused a call for overload. Such a refusal comes back at once, and its latency
+   * would make a saturated endpoint look like the fastest; instead the average is raised as if
+   * the call had taken twice the average (at least 10 ms, at most 1 s), so the balancer sends the
+   * endpoint less until the raise decays (2 s) or its answers say otherwise.
+   */
+  void shed() {
+    long ewma = latencyEwmaNanos;
+    recordLatency(Math.min(MAX_SHED_PENALTY_NANOS, Math.max(MIN_SHED_PENALTY_NANOS, 2 * ewma)));
   }
 
   /**

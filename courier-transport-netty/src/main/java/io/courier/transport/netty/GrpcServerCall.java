@@ -88,6 +88,9 @@ final class GrpcServerCall {
   /** Our side is over: trailers or a reset were sent, or the stream went away. */
   private boolean finished;
   private boolean counted;
+  /** When the call was admitted under the overload limits, and whether its time is a sample. */
+  private long admittedNanos;
+  private boolean sampled = true;
   private boolean gzipIn;
   private boolean acceptsGzip;
   private ScheduledFuture<?> deadlineTimer;
@@ -248,6 +251,12 @@ final class GrpcServerCall {
         return;
       }
     }
+    String shed = dispatcher.admission.admit(method.method());
+    if (shed != null) {
+      reject("200", Status.Code.RESOURCE_EXHAUSTED, shed);
+      return;
+    }
+    admittedNanos = System.nanoTime();
     // the metadata is built only if the method asks for it: the decoded headers stay as they are
     info = new ServerCallInfo(method.fullName(), () -> GrpcWire.requestMetadata(h));
     if (identity != null) {
@@ -433,6 +442,7 @@ final class GrpcServerCall {
       return true;
     } catch (RejectedExecutionException e) {
       dispatcher.rejectedCalls.increment();
+      sampled = false;
       failCall(Status.Code.RESOURCE_EXHAUSTED, "the server is overloaded: " + e.getMessage());
       return false;
     }
@@ -742,6 +752,7 @@ final class GrpcServerCall {
     }
     if (counted) {
       counted = false;
+      dispatcher.admission.release(method.method(), admittedNanos, sampled);
       dispatcher.inFlight.decrementAndGet();
     }
   }

@@ -76,6 +76,10 @@ final class HttpCallHandler extends ChannelInboundHandlerAdapter {
     boolean counted;
     /** The {@code WWW-Authenticate} challenge of a 401 answer. */
     String challenge;
+    /** The method the call was admitted for under the overload limits, until it is released. */
+    ServerMethod admitted;
+    long admittedNanos;
+    boolean sampled = true;
     ScheduledFuture<?> timer;
     volatile boolean abandoned;
 
@@ -233,6 +237,14 @@ final class HttpCallHandler extends ChannelInboundHandlerAdapter {
     }
     long deadlineNanos = timeoutMillis == 0 ? 0
         : Math.max(1, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis));
+    String shed = dispatcher.admission.admit(m);
+    if (shed != null) {
+      dispatcher.rejectedCalls.increment();
+      respondError(x, new RpcException(ErrorReason.OVERLOADED, shed));
+      return false;
+    }
+    x.admitted = m;
+    x.admittedNanos = System.nanoTime();
     dispatcher.inFlight.incrementAndGet();
     x.counted = true;
     if (timeoutMillis > 0) {
@@ -290,9 +302,18 @@ final class HttpCallHandler extends ChannelInboundHandlerAdapter {
         json(r.reason.code().name(), r.reason.name(), r.getMessage(), null), null);
   }
 
+  /**
+   * The method ended (or, one-way, was accepted): its place under the overload limits is given
+   * back here, not when an answer is sent, since a 504 or a closed connection leave it running.
+   */
   private void outcome(Exchange x, byte[] result, Throwable failure) {
-    if (failure != null) {
-      respondError(x, JsonInvoker.failure(failure));
+    RpcException e = failure == null ? null : JsonInvoker.failure(failure);
+    if (e != null && e.reason() == ErrorReason.OVERLOADED) {
+      x.sampled = false; // refused by the executor: it ran no time
+    }
+    release(x);
+    if (e != null) {
+      respondError(x, e);
     } else if (result == null) {
       respond(x, HttpResponseStatus.ACCEPTED, null, null); // one-way: accepted, runs on
     } else {
@@ -362,6 +383,14 @@ final class HttpCallHandler extends ChannelInboundHandlerAdapter {
     respond(x, httpStatus(e), json(e.status().code().name(), e.reason().name(),
         e.status().description(), e.reason() == ErrorReason.APPLICATION_ERROR
             ? e.remoteClassName() : null), null);
+  }
+
+  /** Gives back an admitted call's place under the overload limits, once. */
+  private void release(Exchange x) {
+    if (x.admitted != null) {
+      dispatcher.admission.release(x.admitted, x.admittedNanos, x.sampled);
+      x.admitted = null;
+    }
   }
 
   private void respondClose(Exchange x, HttpResponseStatus status, byte[] body) {

@@ -937,6 +937,9 @@ public final class NettyClient implements AutoCloseable {
       c.serverExecMicros = f.wordB;
       if (f.status != 0) {
         ErrorBody.Info info = ErrorBody.read(f.body());
+        if (info.reason() == ErrorReason.OVERLOADED) {
+          e.shed(); // a quick refusal must not make a saturated endpoint look fast
+        }
         return new Failure(remoteFailure(c, e, Status.Code.of(f.status), info));
       }
       if (f.serializerId != m.serializerId) {

@@ -4,6 +4,7 @@ import io.courier.ErrorReason;
 import io.courier.internal.protocol.Frame;
 import io.courier.internal.protocol.FrameCodec;
 import io.courier.internal.server.DispatchTable;
+import io.courier.internal.server.ServerMethod;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
@@ -17,6 +18,7 @@ import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -175,6 +177,27 @@ public final class NettyServer {
   /** Largest gRPC message accepted (before and after decompression); set before start. */
   public void grpcMaxMessageBytes(int bytes) {
     dispatcher.grpcMaxMessageBytes = bytes;
+  }
+
+  /**
+   * Sets the overload limits: the most calls of a method in flight at once (server-wide), and
+   * the adaptive limit's bounds ({@code adaptiveMin} 0 for none). Call before start.
+   */
+  public void overloadLimits(Map<ServerMethod, Integer> methodLimits, int adaptiveMin,
+      int adaptiveMax, int adaptiveInitial) {
+    dispatcher.admission = new Admission(methodLimits, adaptiveMin <= 0 ? null
+        : new AdaptiveLimit(adaptiveMin, adaptiveMax, adaptiveInitial));
+  }
+
+  /** The adaptive concurrency limit now, or 0 when the server has none. */
+  public int adaptiveLimit() {
+    return dispatcher.admission.adaptiveLimit();
+  }
+
+  /** The calls the overload limits refused: by per-method limits, by the adaptive limit. */
+  public long[] shedCalls() {
+    Admission a = dispatcher.admission;
+    return new long[] {a.shedByMethodLimit.sum(), a.shedByAdaptiveLimit.sum()};
   }
 
   public int inFlight() {

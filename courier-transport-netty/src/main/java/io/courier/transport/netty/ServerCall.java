@@ -46,6 +46,8 @@ final class ServerCall implements Runnable {
   volatile boolean cancelled;
   /** The authenticated caller, or null; set before the call is handed to its executor. */
   Identity identity;
+  /** Whether the call's time feeds the adaptive limit; event loop only. */
+  boolean sampled = true;
 
   /**
    * @param timeoutMillis the deadline the server enforces, from the frame's arrival; 0 for none
@@ -64,6 +66,11 @@ final class ServerCall implements Runnable {
     this.arrivalNanos = frame.arrivalNanos;
     this.hasDeadline = timeoutMillis > 0;
     this.deadlineNanos = arrivalNanos + timeoutMillis * 1_000_000L;
+  }
+
+  /** Gives back the call's place under the overload limits, once it is answered. Event loop. */
+  void released(Admission admission) {
+    admission.release(method, arrivalNanos, sampled);
   }
 
   private boolean expired() {

@@ -151,6 +151,7 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
         if (inFlight.get(d.call.requestId) == d.call) {
           inFlight.remove(d.call.requestId);
         }
+        d.call.released(dispatcher.admission);
         dispatcher.inFlight.decrementAndGet();
         buf = d.answer;
       } else {
@@ -170,6 +171,7 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
     @Override
     protected void discard(Object command) {
       if (command instanceof Done d) {
+        d.call.released(dispatcher.admission);
         dispatcher.inFlight.decrementAndGet();
         if (d.answer != null) {
           d.answer.release();
@@ -319,6 +321,11 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
         return false;
       }
     }
+    String shed = dispatcher.admission.admit(m);
+    if (shed != null) {
+      reject(oneWay, stream, id, ErrorReason.OVERLOADED, shed);
+      return false;
+    }
     long timeout = f.wordB & 0xFFFFFFFFL;
     long max = dispatcher.config.maxTimeoutMillis();
     boolean clamped = max > 0 && (timeout == 0 || timeout > max);
@@ -342,6 +349,7 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
       executor.execute(call);
     } catch (RejectedExecutionException e) {
       dispatcher.rejectedCalls.increment();
+      call.sampled = false; // it waited for nothing: its time says nothing of the load
       call.respondError(ErrorReason.OVERLOADED, "server executor is saturated", null, null);
       f.release();
     }

@@ -31,6 +31,8 @@ final class ServerDispatcher {
   /** gRPC paths to methods, built on the first gRPC connection. */
   private volatile GrpcServices grpc;
   volatile int grpcMaxMessageBytes = GrpcServices.DEFAULT_MAX_MESSAGE_BYTES;
+  /** Per-method and adaptive concurrency limits; set before the server starts. */
+  volatile Admission admission = Admission.NONE;
 
   ServerDispatcher(DispatchTable table, ServerConfig config, String serviceNames) {
     this.table = table;

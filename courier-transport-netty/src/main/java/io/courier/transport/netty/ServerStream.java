@@ -219,7 +219,7 @@ final class ServerStream extends StreamCall {
   private synchronized void releaseCount() {
     if (!countReleased) {
       countReleased = true;
-      streams.released();
+      streams.released(method);
     }
   }
 

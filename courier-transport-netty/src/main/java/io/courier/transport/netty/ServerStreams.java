@@ -123,7 +123,8 @@ final class ServerStreams {
   }
 
   /** A stream's last frame is out (or it was cancelled): it no longer holds up draining. */
-  void released() {
+  void released(ServerMethod method) {
+    dispatcher.admission.release(method, 0, false);
     dispatcher.inFlight.decrementAndGet();
   }
 
