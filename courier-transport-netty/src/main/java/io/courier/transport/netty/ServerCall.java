@@ -73,6 +73,11 @@ final class ServerCall implements Runnable {
     admission.release(method, arrivalNanos, sampled);
   }
 
+  /** Whether at least half of the call's time had passed at {@code nanos}; false without one. */
+  boolean pastHalfItsDeadline(long nanos) {
+    return hasDeadline && nanos - arrivalNanos >= (deadlineNanos - arrivalNanos) / 2;
+  }
+
   private boolean expired() {
     return hasDeadline && System.nanoTime() - deadlineNanos >= 0;
   }

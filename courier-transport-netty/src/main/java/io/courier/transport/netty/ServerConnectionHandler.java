@@ -202,10 +202,12 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
         return;
       }
       if (f.has(Frame.FLAG_CANCEL)) {
-        if (cancelFlood(f)) {
+        ServerCall c = inFlight.get(f.requestId);
+        // only cancels of calls that still had most of their time count towards a flood: a
+        // client giving up on calls past their deadline (an overloaded server) is no attack
+        if (c != null && !c.pastHalfItsDeadline(f.arrivalNanos) && cancelFlood(f)) {
           return;
         }
-        ServerCall c = inFlight.get(f.requestId);
         if (c != null) {
           c.cancelled = true;
         }

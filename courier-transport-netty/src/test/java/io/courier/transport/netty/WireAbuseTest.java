@@ -371,6 +371,33 @@ class WireAbuseTest {
   }
 
   @Test
+  void row28_cancelsOfCallsPastHalfTheirDeadlineAreNoFlood() throws Exception {
+    // an overloaded server's clients cancel calls that outlived their deadline, many at once
+    try (CourierServer small = CourierServer.builder().host("127.0.0.1").serializers("json")
+        .maxCancelsPerSecond(20).service(Calculator.class, new CalculatorImpl()).build().start();
+        RawFrames c = new RawFrames(small.port())) {
+      byte[] body = "[400]".getBytes(StandardCharsets.UTF_8);
+      ByteArrayOutputStream calls = new ByteArrayOutputStream();
+      ByteArrayOutputStream cancels = new ByteArrayOutputStream();
+      for (int i = 1; i <= 60; i++) {
+        calls.write(RawFrames.frame(Frame.VERSION, 0, 3, 0, 0, 0, i, SLEEP, 100, new byte[0],
+            body, body.length));
+        cancels.write(RawFrames.control(Frame.FLAG_CANCEL, i));
+      }
+      c.send(calls.toByteArray());
+      Thread.sleep(80); // past half of the calls' 100 ms
+      c.send(cancels.toByteArray());
+      c.send(RawFrames.request(1000, ADD, "[1,2]"));
+      RawFrames.Reply r;
+      do {
+        r = c.read();
+        assertThat(r.isGoAway()).as("the server took late cancels for a flood").isFalse();
+      } while (r.requestId() != 1000);
+      assertThat(r.bodyText()).isEqualTo("3");
+    }
+  }
+
+  @Test
   void row29_connectionsAboveTheCapAreToldAndClosed() throws IOException {
     try (CourierServer small = CourierServer.builder().host("127.0.0.1").serializers("json")
         .maxConnections(5).service(Calculator.class, new CalculatorImpl()).build().start()) {
