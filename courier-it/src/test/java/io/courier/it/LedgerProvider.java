@@ -20,6 +20,8 @@ import java.util.concurrent.locks.LockSupport;
  * {@code zookeeper://...}, {@code etcd://...?ttl=...}), prints {@code LISTENING <port>}, and
  * shuts down gracefully (unregister, drain) when its standard input says {@code stop} or closes.
  * {@code stats} prints the server's connection counters as {@code STATS <accepted> <open>}.
+ * System properties: {@code it.host}, the address to bind and register (default loopback);
+ * {@code it.maxThreads} and {@code it.queueCapacity}, a small worker pool for overload tests.
  *
  * <p>Every execution of {@link LedgerService#work} is written to the ledger file with one
  * {@code write} system call before the method returns, so the ledger holds every call that ran,
@@ -36,8 +38,13 @@ public final class LedgerProvider {
     try (FileChannel ledger = FileChannel.open(ledgerFile, StandardOpenOption.CREATE,
         StandardOpenOption.WRITE, StandardOpenOption.APPEND)) {
       Service service = new Service(ledger);
-      CourierServer server = CourierServer.builder()
-          .host("127.0.0.1")
+      CourierServer.Builder builder = CourierServer.builder();
+      if (Integer.getInteger("it.maxThreads") != null) {
+        builder.maxThreads(Integer.getInteger("it.maxThreads"))
+            .queueCapacity(Integer.getInteger("it.queueCapacity", 1));
+      }
+      CourierServer server = builder
+          .host(System.getProperty("it.host", "127.0.0.1"))
           .port(0)
           .ioThreads(2)
           .registry(registry)
