@@ -55,7 +55,8 @@ class HalfOpenLinkTest extends ClusterHarness {
     long cutNanos = System.nanoTime();
     ns.blackhole(p3.port);
     Thread.sleep(5_000);
-    load.event("heal " + p3);
+    long dropped = ns.droppedPackets();
+    load.event("heal " + p3 + " (" + dropped + " packets dropped)");
     ns.heal();
     long healNanos = System.nanoTime();
     long servedBefore = load.okFrom(p3.port);
@@ -84,6 +85,7 @@ class HalfOpenLinkTest extends ClusterHarness {
           .isNotEqualTo(ErrorReason.DEADLINE_EXCEEDED);
       assertThat(c.endpoint).as("%s", c).isEqualTo(p3.address());
     }
+    assertThat(dropped).as("packets the blackhole dropped").isPositive();
     assertThat(acceptedAfter).as("the consumer connected again after the heal")
         .isGreaterThan(acceptedBefore);
   }

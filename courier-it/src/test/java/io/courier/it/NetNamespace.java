@@ -109,16 +109,16 @@ final class NetNamespace implements AutoCloseable {
    * reset: established connections go silent (half-open) and new ones hang in SYN.
    */
   void blackhole(int port) {
-    nft("add rule inet " + TABLE + " in tcp dport " + port + " drop");
-    nft("add rule inet " + TABLE + " out tcp sport " + port + " drop");
+    nft("add rule inet " + TABLE + " in tcp dport " + port + " counter drop");
+    nft("add rule inet " + TABLE + " out tcp sport " + port + " counter drop");
   }
 
   /** Drops {@code percent} % of the packets to and from TCP port {@code port}, at random. */
   void loss(int port, int percent) {
     nft("add rule inet " + TABLE + " in tcp dport " + port + " numgen random mod 100 < "
-        + percent + " drop");
+        + percent + " counter drop");
     nft("add rule inet " + TABLE + " out tcp sport " + port + " numgen random mod 100 < "
-        + percent + " drop");
+        + percent + " counter drop");
   }
 
   /** Removes every packet rule: the link is healed. */
@@ -140,6 +140,17 @@ final class NetNamespace implements AutoCloseable {
   void limitDownload(String rate) {
     run("tc", "qdisc", "add", "dev", hostLink, "root", "tbf", "rate", rate, "burst", "32kbit",
         "latency", "400ms");
+  }
+
+  /** Packets the rules now in force have dropped. */
+  long droppedPackets() {
+    long n = 0;
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("counter packets (\\d+)")
+        .matcher(rules());
+    while (m.find()) {
+      n += Long.parseLong(m.group(1));
+    }
+    return n;
   }
 
   /** The packet rules now in force, for a failure message. */
