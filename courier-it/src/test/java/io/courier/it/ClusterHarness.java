@@ -245,6 +245,12 @@ abstract class ClusterHarness {
     return c;
   }
 
+  /** Closes {@code c} after the test (before the providers are stopped); returns it. */
+  <T extends AutoCloseable> T closeLater(T c) {
+    closeables.add(c);
+    return c;
+  }
+
   /** A registry client of the test's own, to watch what the registry lists; closed after. */
   Registry watcher() {
     Registry r = Registries.open(registryUri);

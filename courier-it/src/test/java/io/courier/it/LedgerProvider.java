@@ -1,5 +1,7 @@
 package io.courier.it;
 
+import io.courier.CallContext;
+import io.courier.Deadline;
 import io.courier.cli.chaos.CallLedger;
 import io.courier.server.CourierServer;
 import java.io.BufferedReader;
@@ -99,6 +101,12 @@ public final class LedgerProvider {
     @Override
     public long ping() {
       return port;
+    }
+
+    @Override
+    public long budgetMicros() {
+      Deadline d = CallContext.currentDeadline();
+      return d == null ? -1 : Math.max(0, d.remainingNanos() / 1_000);
     }
   }
 }

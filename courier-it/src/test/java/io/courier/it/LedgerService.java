@@ -18,4 +18,11 @@ public interface LedgerService {
 
   /** Returns the provider's port; records nothing. */
   long ping();
+
+  /**
+   * The time left until the call's deadline as the provider sees it, in microseconds, or -1 when
+   * the call has none; records nothing.
+   */
+  long budgetMicros();
+
 }
