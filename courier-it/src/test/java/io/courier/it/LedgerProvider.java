@@ -21,7 +21,8 @@ import java.util.concurrent.locks.LockSupport;
  * free loopback port, registers in the registry it is given (any registry URI Courier opens:
  * {@code zookeeper://...}, {@code etcd://...?ttl=...}), prints {@code LISTENING <port>}, and
  * shuts down gracefully (unregister, drain) when its standard input says {@code stop} or closes.
- * {@code stats} prints the server's connection counters as {@code STATS <accepted> <open>}.
+ * {@code stats} prints the server's counters as {@code STATS <accepted> <open> <rejected>}:
+ * connections accepted, connections open, calls refused before they ran.
  * System properties: {@code it.host}, the address to bind and register (default loopback);
  * {@code it.maxThreads} and {@code it.queueCapacity}, a small worker pool for overload tests.
  *
@@ -64,7 +65,8 @@ public final class LedgerProvider {
         while ((line = in.readLine()) != null && !line.equals("stop")) {
           if (line.equals("stats")) {
             var c = server.counters();
-            System.out.println("STATS " + c.connectionsAccepted() + " " + c.openConnections());
+            System.out.println("STATS " + c.connectionsAccepted() + " " + c.openConnections() + " "
+                + c.rejectedCalls());
             System.out.flush();
           }
         }

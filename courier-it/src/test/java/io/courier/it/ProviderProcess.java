@@ -183,7 +183,10 @@ final class ProviderProcess {
     }
   }
 
-  /** Connections the provider's server accepted since it started, and how many are open now. */
+  /**
+   * Connections the provider's server accepted since it started, how many are open now, and the
+   * calls it refused before running them (overload and the like).
+   */
   long[] connectionStats() throws IOException, InterruptedException {
     command("stats");
     String line;
@@ -194,7 +197,8 @@ final class ProviderProcess {
       throw new AssertionError(name + " did not answer 'stats'");
     }
     String[] parts = line.split(" ");
-    return new long[] {Long.parseLong(parts[1]), Long.parseLong(parts[2])};
+    return new long[] {Long.parseLong(parts[1]), Long.parseLong(parts[2]),
+        Long.parseLong(parts[3])};
   }
 
   private void command(String command) {
