@@ -130,6 +130,11 @@ class LatencyTest extends ClusterHarness {
     }
 
     @Override
+    public long wallClockMillis() {
+      return back.wallClockMillis();
+    }
+
+    @Override
     public long budgetMicros() {
       Deadline d = CallContext.currentDeadline();
       long mine = d == null ? -1 : d.remainingNanos() / 1_000;

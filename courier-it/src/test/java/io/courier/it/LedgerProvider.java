@@ -106,6 +106,11 @@ public final class LedgerProvider {
     }
 
     @Override
+    public long wallClockMillis() {
+      return System.currentTimeMillis();
+    }
+
+    @Override
     public long budgetMicros() {
       Deadline d = CallContext.currentDeadline();
       return d == null ? -1 : Math.max(0, d.remainingNanos() / 1_000);

@@ -25,4 +25,7 @@ public interface LedgerService {
    */
   long budgetMicros();
 
+  /** The provider's wall clock, {@code System.currentTimeMillis()}; records nothing. */
+  long wallClockMillis();
+
 }

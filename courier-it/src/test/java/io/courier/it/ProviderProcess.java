@@ -57,6 +57,12 @@ final class ProviderProcess {
    * environment variables (such as libfaketime's), the address it binds and registers, and
    * system properties for {@link LedgerProvider}.
    */
+  /** Where Debian puts libfaketime. */
+  private static final List<Path> FAKETIME_LIBRARIES = List.of(
+      Path.of("/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"),
+      Path.of("/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1"),
+      Path.of("/usr/lib/faketime/libfaketime.so.1"));
+
   record Launch(List<String> prefix, Map<String, String> env, String host,
       List<String> properties) {
     static final Launch LOOPBACK = new Launch(List.of(), Map.of(), "127.0.0.1", List.of());
@@ -71,6 +77,21 @@ final class ProviderProcess {
       List<String> p = new ArrayList<>(properties);
       p.add("-D" + key + "=" + value);
       return new Launch(prefix, env, host, p);
+    }
+
+    /**
+     * This launch with its wall clock shifted by {@code seconds} (libfaketime; the monotonic
+     * clock is left alone, as a host whose clock is off would have it).
+     */
+    Launch withClockShift(int seconds) {
+      Path lib = FAKETIME_LIBRARIES.stream().filter(Files::exists).findFirst()
+          .orElseThrow(() -> new IllegalStateException("libfaketime is not installed (looked for "
+              + FAKETIME_LIBRARIES + "); .ci/run installs it (Debian package libfaketime)"));
+      return withEnv("LD_PRELOAD", lib.toString())
+          .withEnv("FAKETIME", (seconds >= 0 ? "+" : "") + seconds + "s")
+          .withEnv("FAKETIME_DONT_FAKE_MONOTONIC", "1")
+          // the glibc work-around libfaketime applies by default makes timed waits overshoot
+          .withEnv("FAKETIME_FORCE_MONOTONIC_FIX", "0");
     }
 
     /** This launch with an environment variable added. */
