@@ -27,7 +27,7 @@ class HalfOpenLinkTest extends ClusterHarness {
 
   /**
    * Three providers under load, one in a namespace of its own; its port is blackholed for 5 s.
-   * The consumer's heartbeat (every 300 ms, three missed close the connection) must find the dead
+   * The consumer's heartbeat (every 500 ms, three missed close the connection) must find the dead
    * link: the calls caught on it end as {@code CONNECTION_CLOSED} naming the missed heartbeats,
    * long before their 5 s deadline (the OS keepalive would take two hours, TCP's retransmission
    * timeout about fifteen minutes), and no call ends in {@code DEADLINE_EXCEEDED}. Calls go on
@@ -42,7 +42,7 @@ class HalfOpenLinkTest extends ClusterHarness {
     ProviderProcess p3 = startProviderIn("p3", ns);
     Duration timeout = Duration.ofSeconds(5);
     CourierClient consumer = consumer(b -> b.timeout(timeout)
-        .heartbeatInterval(Duration.ofMillis(300))
+        .heartbeatInterval(Duration.ofMillis(500))
         .connectTimeout(Duration.ofSeconds(1))
         .reconnectBackoff(Duration.ofMillis(100), Duration.ofMillis(500))
         .loadBalancer(LoadBalancers.roundRobin()));

@@ -125,6 +125,11 @@ class LatencyTest extends ClusterHarness {
     }
 
     @Override
+    public long store(long callId, byte[] data) {
+      return back.store(callId, data);
+    }
+
+    @Override
     public long ping() {
       return back.ping();
     }

@@ -101,6 +101,11 @@ public final class LedgerProvider {
     }
 
     @Override
+    public long store(long callId, byte[] data) {
+      return work(callId, 0);
+    }
+
+    @Override
     public long ping() {
       return port;
     }

@@ -16,6 +16,14 @@ public interface LedgerService {
    */
   long work(long callId, long sleepMicros);
 
+  /**
+   * Records {@code callId} in the provider's ledger, like {@link #work}; {@code data} is a large
+   * payload that is only received.
+   *
+   * @return the port of the provider that ran the call
+   */
+  long store(long callId, byte[] data);
+
   /** Returns the provider's port; records nothing. */
   long ping();
 
