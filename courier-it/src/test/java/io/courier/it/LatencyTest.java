@@ -64,7 +64,7 @@ class LatencyTest extends ClusterHarness {
     LedgerService stub = consumer.stub(LedgerService.class);
 
     // the budget, hop by hop
-    for (int i = 0; i < 8; i++) {
+    for (int i = 0; i < 6; i++) {
       long startNanos = System.nanoTime();
       long backBudget;
       try {

@@ -20,7 +20,7 @@ class RegistryPartitionTest extends ClusterHarness {
 
   /**
    * Three providers and a consumer whose only way to the registry is a proxy, with a 2 s session
-   * timeout; the proxy holds everything for 6 s, so the consumer's session expires while it is
+   * timeout; the proxy holds everything for 5 s, so the consumer's session expires while it is
    * cut off, and a fourth provider joins meanwhile. Proves zero failed calls through the
    * partition, each of the three keeping its share (round robin), and that after the heal the
    * consumer follows the registry again: it finds the provider that joined while it was cut off.
@@ -48,7 +48,7 @@ class RegistryPartitionTest extends ClusterHarness {
     long[] before = ps.stream().mapToLong(p -> load.okFrom(p.port)).toArray();
     ProviderProcess p4 = startProvider("p4");
     load.event(p4 + " started and registered while the consumer is cut off");
-    Thread.sleep(6_000);
+    Thread.sleep(5_000);
     long[] during = new long[ps.size()];
     for (int i = 0; i < ps.size(); i++) {
       during[i] = load.okFrom(ps.get(i).port) - before[i];

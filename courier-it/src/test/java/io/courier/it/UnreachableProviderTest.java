@@ -28,7 +28,7 @@ class UnreachableProviderTest extends ClusterHarness {
 
   /**
    * Two reachable providers and an unreachable one, listed by the registry; two consumers start
-   * after it is cut off and call for 12 s (round robin, 1 s connect timeout, 3 s deadline).
+   * after it is cut off and call for 9 s (round robin, 1 s connect timeout, 3 s deadline).
    * Proves there is no black hole: no call fails (a failed connect means the call was never
    * sent, so it is tried on another provider), the unreachable provider runs nothing, it stays
    * listed throughout, and it is ejected: once the first connects have failed, few calls wait for
@@ -51,7 +51,7 @@ class UnreachableProviderTest extends ClusterHarness {
         .loadBalancer(LoadBalancers.roundRobin()));
     LoadDriver load = load(List.of(c1, c2), 16, 200, timeout, 1_000).start();
     long startNanos = System.nanoTime();
-    Thread.sleep(12_000);
+    Thread.sleep(9_000);
     boolean stillListed = listed(watcher).contains(p3.address());
     long dropped = ns.droppedPackets();
     load.event(p3.name + " still listed: " + stillListed + "; " + dropped + " packets dropped");
@@ -73,7 +73,7 @@ class UnreachableProviderTest extends ClusterHarness {
         .filter(c -> c.latencyNanos() > TimeUnit.MILLISECONDS.toNanos(900)).count();
     System.out.printf("  after the first 3 s: %d calls, %d held by a connect timeout (%.2f%%)%n",
         later.size(), held, 100.0 * held / later.size());
-    assertThat(later).hasSizeGreaterThan(1000);
+    assertThat(later).hasSizeGreaterThan(600);
     assertThat((double) held / later.size()).as("share of calls held by a connect timeout")
         .isLessThan(0.02);
   }
