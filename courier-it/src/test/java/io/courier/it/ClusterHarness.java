@@ -89,12 +89,29 @@ abstract class ClusterHarness {
     return RegistryKind.ZOOKEEPER;
   }
 
+  /**
+   * Whether providers of this class run in network namespaces of their own
+   * ({@link #startProviderIn}). The ZooKeeper registry then listens on the test side of a link
+   * of its own rather than on loopback, so that they reach it.
+   */
+  boolean usesNetworkNamespaces() {
+    return false;
+  }
+
+  /** Network namespaces of the test, deleted after its providers are gone. */
+  final List<NetNamespace> namespaces = new CopyOnWriteArrayList<>();
+  /** The address ZooKeeper listens on. */
+  String registryHost = "127.0.0.1";
+
   @BeforeEach
   void startCluster() throws IOException {
     switch (registryKind()) {
       case ZOOKEEPER -> {
         Files.createDirectories(dir.resolve("zk"));
-        zk = EmbeddedZooKeeper.start("127.0.0.1", 0, dir.resolve("zk"));
+        if (usesNetworkNamespaces()) {
+          registryHost = namespace().outside;
+        }
+        zk = EmbeddedZooKeeper.start(registryHost, 0, dir.resolve("zk"));
         zkPort = zk.port();
         registryUri = zk.uri();
       }
@@ -121,6 +138,7 @@ abstract class ClusterHarness {
     if (etcd != null) {
       etcd.close();
     }
+    namespaces.forEach(NetNamespace::close);
     System.gc();
     Thread.sleep(50);
     for (int i = 0; i < 64; i++) { // allocations poll the detector's queue of collected buffers
@@ -165,7 +183,7 @@ abstract class ClusterHarness {
     long end = System.nanoTime() + Duration.ofSeconds(30).toNanos();
     while (true) {
       try {
-        zk = EmbeddedZooKeeper.start("127.0.0.1", zkPort, dir.resolve("zk"));
+        zk = EmbeddedZooKeeper.start(registryHost, zkPort, dir.resolve("zk"));
         return;
       } catch (RuntimeException portNotFreeYet) {
         if (System.nanoTime() - end > 0) {
@@ -191,6 +209,25 @@ abstract class ClusterHarness {
     return p;
   }
 
+  /** Starts a provider JVM as {@code launch} says, registering in the registry. */
+  ProviderProcess startProvider(String name, ProviderProcess.Launch launch) throws IOException {
+    ProviderProcess p = ProviderProcess.start(name, registryUri, dir, launch);
+    providers.add(p);
+    return p;
+  }
+
+  /** Starts a provider JVM in a network namespace of its own, returned with it. */
+  ProviderProcess startProviderIn(String name, NetNamespace ns) throws IOException {
+    return startProvider(name, ProviderProcess.Launch.in(ns));
+  }
+
+  /** A new network namespace linked to the test's; deleted after the test. */
+  NetNamespace namespace() {
+    NetNamespace ns = NetNamespace.create();
+    namespaces.add(ns);
+    return ns;
+  }
+
   /**
    * A consumer on the registry with its provider cache in the test's directory, a 2 s timeout
    * and no warm-up (so that a provider that joins gets calls at once), customized by
@@ -204,6 +241,12 @@ abstract class ClusterHarness {
         .warmup(Duration.ZERO)
         .ioThreads(2))
         .build();
+    closeables.add(c);
+    return c;
+  }
+
+  /** Closes {@code c} after the test (before the providers are stopped); returns it. */
+  <T extends AutoCloseable> T closeLater(T c) {
     closeables.add(c);
     return c;
   }

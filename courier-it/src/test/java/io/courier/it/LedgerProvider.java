@@ -1,5 +1,7 @@
 package io.courier.it;
 
+import io.courier.CallContext;
+import io.courier.Deadline;
 import io.courier.cli.chaos.CallLedger;
 import io.courier.server.CourierServer;
 import java.io.BufferedReader;
@@ -19,7 +21,10 @@ import java.util.concurrent.locks.LockSupport;
  * free loopback port, registers in the registry it is given (any registry URI Courier opens:
  * {@code zookeeper://...}, {@code etcd://...?ttl=...}), prints {@code LISTENING <port>}, and
  * shuts down gracefully (unregister, drain) when its standard input says {@code stop} or closes.
- * {@code stats} prints the server's connection counters as {@code STATS <accepted> <open>}.
+ * {@code stats} prints the server's counters as {@code STATS <accepted> <open> <rejected>}:
+ * connections accepted, connections open, calls refused before they ran.
+ * System properties: {@code it.host}, the address to bind and register (default loopback);
+ * {@code it.maxThreads} and {@code it.queueCapacity}, a small worker pool for overload tests.
  *
  * <p>Every execution of {@link LedgerService#work} is written to the ledger file with one
  * {@code write} system call before the method returns, so the ledger holds every call that ran,
@@ -36,8 +41,13 @@ public final class LedgerProvider {
     try (FileChannel ledger = FileChannel.open(ledgerFile, StandardOpenOption.CREATE,
         StandardOpenOption.WRITE, StandardOpenOption.APPEND)) {
       Service service = new Service(ledger);
-      CourierServer server = CourierServer.builder()
-          .host("127.0.0.1")
+      CourierServer.Builder builder = CourierServer.builder();
+      if (Integer.getInteger("it.maxThreads") != null) {
+        builder.maxThreads(Integer.getInteger("it.maxThreads"))
+            .queueCapacity(Integer.getInteger("it.queueCapacity", 1));
+      }
+      CourierServer server = builder
+          .host(System.getProperty("it.host", "127.0.0.1"))
           .port(0)
           .ioThreads(2)
           .registry(registry)
@@ -55,7 +65,8 @@ public final class LedgerProvider {
         while ((line = in.readLine()) != null && !line.equals("stop")) {
           if (line.equals("stats")) {
             var c = server.counters();
-            System.out.println("STATS " + c.connectionsAccepted() + " " + c.openConnections());
+            System.out.println("STATS " + c.connectionsAccepted() + " " + c.openConnections() + " "
+                + c.rejectedCalls());
             System.out.flush();
           }
         }
@@ -90,8 +101,24 @@ public final class LedgerProvider {
     }
 
     @Override
+    public long store(long callId, byte[] data) {
+      return work(callId, 0);
+    }
+
+    @Override
     public long ping() {
       return port;
+    }
+
+    @Override
+    public long wallClockMillis() {
+      return System.currentTimeMillis();
+    }
+
+    @Override
+    public long budgetMicros() {
+      Deadline d = CallContext.currentDeadline();
+      return d == null ? -1 : Math.max(0, d.remainingNanos() / 1_000);
     }
   }
 }

@@ -8,7 +8,10 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -20,6 +23,8 @@ import java.util.concurrent.TimeUnit;
 final class ProviderProcess {
 
   final String name;
+  /** The address the provider binds and registers. */
+  final String host;
   final Path ledger;
   final Path log;
   final Process process;
@@ -27,9 +32,10 @@ final class ProviderProcess {
   /** Lines the process printed after {@code LISTENING}, filled by a reader thread. */
   private final BlockingQueue<String> lines;
 
-  private ProviderProcess(String name, Path ledger, Path log, Process process, int port,
-      BlockingQueue<String> lines) {
+  private ProviderProcess(String name, String host, Path ledger, Path log, Process process,
+      int port, BlockingQueue<String> lines) {
     this.name = name;
+    this.host = host;
     this.ledger = ledger;
     this.log = log;
     this.process = process;
@@ -43,17 +49,77 @@ final class ProviderProcess {
    * too, unless the registry is down).
    */
   static ProviderProcess start(String name, String registryUri, Path dir) throws IOException {
+    return start(name, registryUri, dir, Launch.LOOPBACK);
+  }
+
+  /**
+   * How a provider JVM is started: a command prefix (such as {@code ip netns exec ...}), extra
+   * environment variables (such as libfaketime's), the address it binds and registers, and
+   * system properties for {@link LedgerProvider}.
+   */
+  /** Where Debian puts libfaketime. */
+  private static final List<Path> FAKETIME_LIBRARIES = List.of(
+      Path.of("/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"),
+      Path.of("/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1"),
+      Path.of("/usr/lib/faketime/libfaketime.so.1"));
+
+  record Launch(List<String> prefix, Map<String, String> env, String host,
+      List<String> properties) {
+    static final Launch LOOPBACK = new Launch(List.of(), Map.of(), "127.0.0.1", List.of());
+
+    /** Runs the provider in {@code ns}, bound to its inside address. */
+    static Launch in(NetNamespace ns) {
+      return new Launch(ns.command(), Map.of(), ns.inside, List.of());
+    }
+
+    /** This launch with a system property {@code -Dkey=value} added. */
+    Launch with(String key, String value) {
+      List<String> p = new ArrayList<>(properties);
+      p.add("-D" + key + "=" + value);
+      return new Launch(prefix, env, host, p);
+    }
+
+    /**
+     * This launch with its wall clock shifted by {@code seconds} (libfaketime; the monotonic
+     * clock is left alone, as a host whose clock is off would have it).
+     */
+    Launch withClockShift(int seconds) {
+      Path lib = FAKETIME_LIBRARIES.stream().filter(Files::exists).findFirst()
+          .orElseThrow(() -> new IllegalStateException("libfaketime is not installed (looked for "
+              + FAKETIME_LIBRARIES + "); .ci/run installs it (Debian package libfaketime)"));
+      return withEnv("LD_PRELOAD", lib.toString())
+          .withEnv("FAKETIME", (seconds >= 0 ? "+" : "") + seconds + "s")
+          .withEnv("FAKETIME_DONT_FAKE_MONOTONIC", "1")
+          // the glibc work-around libfaketime applies by default makes timed waits overshoot
+          .withEnv("FAKETIME_FORCE_MONOTONIC_FIX", "0");
+    }
+
+    /** This launch with an environment variable added. */
+    Launch withEnv(String key, String value) {
+      Map<String, String> e = new HashMap<>(env);
+      e.put(key, value);
+      return new Launch(prefix, e, host, properties);
+    }
+  }
+
+  /** {@link #start(String, String, Path)}, launched as {@code launch} says. */
+  static ProviderProcess start(String name, String registryUri, Path dir, Launch launch)
+      throws IOException {
     Path ledger = dir.resolve(name + ".ledger");
     Path log = dir.resolve(name + ".log");
     String java = System.getProperty("java.home") + File.separator + "bin" + File.separator
         + "java";
-    Process p = new ProcessBuilder(List.of(java, "-Xmx160m", "-XX:+UseSerialGC",
+    List<String> cmd = new ArrayList<>(launch.prefix());
+    cmd.addAll(List.of(java, "-Xmx160m", "-XX:+UseSerialGC",
         "-XX:TieredStopAtLevel=1", "-Dorg.slf4j.simpleLogger.defaultLogLevel=info",
-        "-Dorg.slf4j.simpleLogger.showDateTime=true",
-        "-cp", System.getProperty("java.class.path"), LedgerProvider.class.getName(),
-        registryUri, ledger.toString()))
-        .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()))
-        .start();
+        "-Dorg.slf4j.simpleLogger.showDateTime=true", "-Dit.host=" + launch.host()));
+    cmd.addAll(launch.properties());
+    cmd.addAll(List.of("-cp", System.getProperty("java.class.path"),
+        LedgerProvider.class.getName(), registryUri, ledger.toString()));
+    ProcessBuilder pb = new ProcessBuilder(cmd)
+        .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()));
+    pb.environment().putAll(launch.env());
+    Process p = pb.start();
     BlockingQueue<String> lines = new LinkedBlockingQueue<>();
     Thread reader = new Thread(() -> {
       try (BufferedReader r = new BufferedReader(
@@ -86,11 +152,11 @@ final class ProviderProcess {
           + Files.readString(log));
     }
     int port = Integer.parseInt(line.substring("LISTENING ".length()).trim());
-    return new ProviderProcess(name, ledger, log, p, port, lines);
+    return new ProviderProcess(name, launch.host(), ledger, log, p, port, lines);
   }
 
   String address() {
-    return "127.0.0.1:" + port;
+    return host + ":" + port;
   }
 
   long pid() {
@@ -138,7 +204,10 @@ final class ProviderProcess {
     }
   }
 
-  /** Connections the provider's server accepted since it started, and how many are open now. */
+  /**
+   * Connections the provider's server accepted since it started, how many are open now, and the
+   * calls it refused before running them (overload and the like).
+   */
   long[] connectionStats() throws IOException, InterruptedException {
     command("stats");
     String line;
@@ -149,7 +218,8 @@ final class ProviderProcess {
       throw new AssertionError(name + " did not answer 'stats'");
     }
     String[] parts = line.split(" ");
-    return new long[] {Long.parseLong(parts[1]), Long.parseLong(parts[2])};
+    return new long[] {Long.parseLong(parts[1]), Long.parseLong(parts[2]),
+        Long.parseLong(parts[3])};
   }
 
   private void command(String command) {

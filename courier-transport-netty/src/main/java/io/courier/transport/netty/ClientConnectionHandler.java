@@ -9,6 +9,9 @@ import io.courier.internal.protocol.InboundFrame;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundBuffer;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.epoll.EpollTcpInfo;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.timeout.IdleState;
 import io.netty.handler.timeout.IdleStateEvent;
@@ -48,6 +51,7 @@ final class ClientConnectionHandler extends ChannelInboundHandlerAdapter {
   private ErrorReason closeFailure;
   private boolean answered; // the server sent a frame other than GOAWAY
   private int silentIntervals; // heartbeat intervals without data from the server
+  private long unsentAtLastIdle; // the channel's unsent bytes at the last one
 
   ClientConnectionHandler(Endpoint endpoint, long heartbeatMillis) {
     this.endpoint = endpoint;
@@ -307,11 +311,40 @@ final class ClientConnectionHandler extends ChannelInboundHandlerAdapter {
     }
   }
 
+  /**
+   * Whether the peer's TCP acknowledged bytes of ours within the last heartbeat interval while
+   * more are in flight: it is alive and reading, only busy. Known with the epoll transport only
+   * (from the kernel's TCP_INFO); with NIO, false.
+   */
+  private boolean peerAcknowledgesOurData() {
+    if (channel instanceof EpollSocketChannel ec && ec.isActive()) {
+      EpollTcpInfo info = ec.tcpInfo();
+      return info.unacked() > 0 && info.lastAckRecv() < heartbeatMillis;
+    }
+    return false;
+  }
+
+  /** Bytes written to the channel that the socket has not taken yet. Event loop only. */
+  private long unsentBytes() {
+    ChannelOutboundBuffer b = channel.unsafe().outboundBuffer();
+    return b == null ? 0 : b.totalPendingWriteBytes();
+  }
+
   @Override
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
     if (evt instanceof IdleStateEvent e && e.state() == IdleState.READER_IDLE) {
       // fired after each heartbeat interval without data from the server: ping, and give up
       // after the third silent interval
+      // a large request crawling out over a slow link gets no answer until it is all sent, and a
+      // ping would wait behind it (and reach the server in a burst with the others): while the
+      // peer takes our bytes, the link is alive and no ping is sent
+      long unsent = unsentBytes();
+      boolean busy = (unsent > 0 && unsent < unsentAtLastIdle) || peerAcknowledgesOurData();
+      unsentAtLastIdle = unsent;
+      if (busy) {
+        silentIntervals = 0;
+        return;
+      }
       silentIntervals = e.isFirst() ? 1 : silentIntervals + 1;
       if (silentIntervals >= 3) {
         closeReason = "no data from " + endpoint + " for " + 3 * heartbeatMillis
