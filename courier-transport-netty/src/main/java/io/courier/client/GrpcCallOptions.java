@@ -2,6 +2,7 @@ package io.courier.client;
 
 import io.courier.CallMetadata;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * What a {@link GrpcClient} stub adds to each of its calls: request metadata, the compression of
@@ -26,6 +27,10 @@ public final class GrpcCallOptions {
   private static final GrpcCallOptions DEFAULTS =
       new GrpcCallOptions(CallMetadata.empty(), false, null);
 
+  /** Headers the transport writes; {@code grpc-*} keys are refused by CallMetadata already. */
+  private static final Set<String> PROTOCOL_HEADERS =
+      Set.of("content-type", "te", "user-agent", "connection", "content-length", "host");
+
   private final CallMetadata metadata;
   private final boolean gzip;
   private final MetadataCapture capture;
@@ -44,10 +49,20 @@ public final class GrpcCallOptions {
   /**
    * A copy that sends {@code metadata} (copied now; later changes to it are not seen) as request
    * headers with every call, after the client's call credentials.
+   *
+   * @throws IllegalArgumentException if it holds a header the protocol sets itself
+   *     ({@code content-type}, {@code te}, {@code user-agent}, {@code connection},
+   *     {@code content-length}, {@code host})
    */
   public GrpcCallOptions withMetadata(CallMetadata metadata) {
-    return new GrpcCallOptions(Objects.requireNonNull(metadata, "metadata").readOnlyCopy(), gzip,
-        capture);
+    CallMetadata copy = Objects.requireNonNull(metadata, "metadata").readOnlyCopy();
+    for (String key : copy.keys()) {
+      if (PROTOCOL_HEADERS.contains(key)) {
+        throw new IllegalArgumentException("metadata: key '" + key
+            + "' (expected: not a header the gRPC protocol sets itself)");
+      }
+    }
+    return new GrpcCallOptions(copy, gzip, capture);
   }
 
   /**
