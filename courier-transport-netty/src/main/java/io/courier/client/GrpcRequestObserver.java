@@ -24,6 +24,10 @@ import io.courier.stream.CallStreamObserver;
  * });
  * }</pre>
  *
+ * <p>{@link #onNext} or {@link #onCompleted} after {@link #onCompleted} throws
+ * {@code IllegalStateException}; messages sent after the call ended (failed, cancelled, or
+ * answered) are discarded, since the caller cannot always know it ended first.
+ *
  * <p>{@link #disableAutoRequest()} and {@link #request(int)} throw
  * {@code UnsupportedOperationException}: the response stream is not flow-controlled by the
  * application yet. Thread-safe, but messages must be sent from one thread at a time.

@@ -601,8 +601,14 @@ public final class GrpcClientTransport implements AutoCloseable {
     /** The request stream of a client or bidi streaming call. */
     GrpcRequestObserver<Object> requests() {
       return new GrpcRequestObserver<>() {
+        private volatile boolean halfClosed;
+
         @Override
         public void onNext(Object value) {
+          if (halfClosed) {
+            throw new IllegalStateException("onNext after onCompleted on the request stream of "
+                + cm.md.displayName());
+          }
           Outgoing m = Outgoing.of(((Message) java.util.Objects.requireNonNull(value, "value"))
               .toByteArray(), compressNext);
           queuedBytes.addAndGet(m.wireBytes());
@@ -616,6 +622,11 @@ public final class GrpcClientTransport implements AutoCloseable {
 
         @Override
         public void onCompleted() {
+          if (halfClosed) {
+            throw new IllegalStateException("onCompleted twice on the request stream of "
+                + cm.md.displayName());
+          }
+          halfClosed = true;
           send(HALF_CLOSE);
         }
 
