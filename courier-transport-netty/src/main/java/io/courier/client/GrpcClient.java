@@ -25,12 +25,26 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>The path of a method is {@code /<service name>/<Method>} as on a Courier server. Unary
  * methods ({@code R m(Q)}, {@code CompletableFuture<R> m(Q)}), server-streaming ones
  * ({@code void m(Q, StreamObserver<R>)}) and client or bidirectional streaming ones
- * ({@code StreamObserver<Q> m(StreamObserver<R>)}: {@code onError} on the returned request
- * stream cancels the call) are supported; a method with other types throws
- * {@code UnsupportedOperationException}. Not yet: request metadata, flow control on request
- * streams (messages wait in memory until the stream takes them). Deadlines come from {@code CallContext}, {@code @Timeout} and
- * {@link Builder#timeout(Duration)} (the earliest wins) and travel as {@code grpc-timeout};
- * failures are {@code RpcException}s with the server's status code and message.
+ * ({@code StreamObserver<Q> m(StreamObserver<R>)}: the returned request stream is a
+ * {@link GrpcRequestObserver}, with flow control ({@code isReady()} and an on-ready handler that
+ * follow the server's HTTP/2 window), and {@code onError} on it cancels the call) are supported;
+ * a method with other types throws {@code UnsupportedOperationException}. Deadlines come from
+ * {@code CallContext}, {@code @Timeout} and {@link Builder#timeout(Duration)} (the earliest wins)
+ * and travel as {@code grpc-timeout}; failures are {@code RpcException}s with the server's status
+ * code and message.
+ *
+ * <p>Request metadata, gzip compression of requests and the capture of response headers and
+ * trailers are options of a stub ({@link #stub(Class, GrpcCallOptions)}):
+ *
+ * <pre>{@code
+ * MetadataCapture capture = new MetadataCapture();
+ * Greeter greeter = client.stub(Greeter.class, GrpcCallOptions.defaults()
+ *     .withMetadata(new CallMetadata().put("x-tenant", "acme"))
+ *     .withCompression("gzip")
+ *     .withCapture(capture));
+ * greeter.sayHello(request);
+ * String region = capture.trailers().get("x-region");
+ * }</pre>
  *
  * <p>Thread-safe. One HTTP/2 connection, opened on the first call and again after the server
  * closes it or sends GOAWAY.
@@ -82,6 +96,23 @@ public final class GrpcClient implements AutoCloseable {
    */
   public <T> T stub(Class<T> type) {
     return transport.stub(Objects.requireNonNull(type, "type"));
+  }
+
+  /**
+   * A new stub of {@code type} whose calls carry {@code options}: request metadata, request
+   * compression, and where response headers and trailers are captured. Stubs are cheap; make one
+   * per set of options.
+   *
+   * @throws IllegalArgumentException when {@code type} is not a valid service interface
+   * @since 0.1.0
+   */
+  public <T> T stub(Class<T> type, GrpcCallOptions options) {
+    Objects.requireNonNull(type, "type");
+    Objects.requireNonNull(options, "options");
+    MetadataCapture capture = options.capture();
+    return transport.stub(type, new GrpcClientTransport.CallSettings(options.metadata(),
+        options.compression().equals("gzip"), capture == null ? null : capture::headers,
+        capture == null ? null : capture::trailers));
   }
 
   /** Closes the connection; calls in flight fail with UNAVAILABLE. */

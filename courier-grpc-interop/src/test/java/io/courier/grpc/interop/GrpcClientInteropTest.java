@@ -256,6 +256,21 @@ class GrpcClientInteropTest {
   }
 
   @Test
+  void sendingAfterCompletingIsRefused() throws Exception {
+    Recorder r = new Recorder();
+    StreamObserver<StreamingOutputCallRequest> requests =
+        toGrpc.stub(InteropTestService.class).fullDuplexCall(r);
+    requests.onCompleted();
+    assertThatThrownBy(() -> requests.onNext(StreamingOutputCallRequest.getDefaultInstance()))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("onNext after onCompleted");
+    assertThatThrownBy(requests::onCompleted).isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("onCompleted twice");
+    r.done.get(5, TimeUnit.SECONDS);
+    assertThat(r.sizes).isEmpty();
+  }
+
+  @Test
   void methodsWithoutProtobufTypesAreRefusedClearly() {
     assertThatThrownBy(() -> toGrpc.stub(AsyncTestService.class).plain("x"))
         .isInstanceOf(UnsupportedOperationException.class)

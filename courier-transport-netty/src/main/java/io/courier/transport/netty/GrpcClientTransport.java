@@ -9,6 +9,7 @@ import io.courier.ErrorReason;
 import io.courier.RpcException;
 import io.courier.Status;
 import io.courier.auth.CallCredentials;
+import io.courier.client.GrpcRequestObserver;
 import io.courier.core.MethodDescriptor;
 import io.courier.core.ServiceDescriptor;
 import io.courier.stream.StreamObserver;
@@ -47,6 +48,7 @@ import io.netty.util.concurrent.ScheduledFuture;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
@@ -60,7 +62,10 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import java.util.zip.GZIPInputStream;
+import java.util.zip.GZIPOutputStream;
 
 /**
  * The client side of gRPC: stubs of plain service interfaces whose methods take and return
@@ -79,6 +84,7 @@ public final class GrpcClientTransport implements AutoCloseable {
   private final Executor callbacks;
   private final EventLoopGroup group;
   private final Map<Class<?>, Object> stubs = new ConcurrentHashMap<>();
+  private final Map<Class<?>, Map<Method, ClientMethod>> methodsByType = new ConcurrentHashMap<>();
   private Channel channel; // guarded by this
   private final List<Channel> retired = new ArrayList<>(); // guarded by this
   private volatile boolean closed;
@@ -119,23 +125,47 @@ public final class GrpcClientTransport implements AutoCloseable {
     this.tls = tls;
   }
 
-  /** A stub of {@code type}; cached per interface. */
-  public <T> T stub(Class<T> type) {
-    return type.cast(stubs.computeIfAbsent(type, this::newStub));
+  /**
+   * What a stub adds to each call: request metadata, request compression, and where response
+   * headers and trailers go (each consumer may be null). Immutable.
+   *
+   * @param metadata request metadata, sent after the call credentials (read-only)
+   * @param gzip whether request messages are compressed with gzip
+   * @param onHeaders receives each call's response headers before its result is delivered
+   * @param onTrailers receives each call's response trailers before its result is delivered
+   */
+  public record CallSettings(CallMetadata metadata, boolean gzip,
+      Consumer<CallMetadata> onHeaders, Consumer<CallMetadata> onTrailers) {
+    /** No metadata, no compression, nothing captured. */
+    public static final CallSettings DEFAULT =
+        new CallSettings(CallMetadata.empty(), false, null, null);
   }
 
-  private Object newStub(Class<?> type) {
+  /** A stub of {@code type}; cached per interface. */
+  public <T> T stub(Class<T> type) {
+    return type.cast(stubs.computeIfAbsent(type, t -> newStub(t, CallSettings.DEFAULT)));
+  }
+
+  /** A new stub of {@code type} whose calls carry {@code settings}. */
+  public <T> T stub(Class<T> type, CallSettings settings) {
+    return type.cast(newStub(type, settings));
+  }
+
+  private Object newStub(Class<?> type, CallSettings settings) {
     ServiceDescriptor sd = ServiceDescriptor.of(type);
-    Map<Method, ClientMethod> methods = new HashMap<>();
-    for (MethodDescriptor md : sd.methods()) {
-      methods.put(md.method(), ClientMethod.of(md));
-    }
+    Map<Method, ClientMethod> methods = methodsByType.computeIfAbsent(type, t -> {
+      Map<Method, ClientMethod> m = new HashMap<>();
+      for (MethodDescriptor md : sd.methods()) {
+        m.put(md.method(), ClientMethod.of(md));
+      }
+      return m;
+    });
     InvocationHandler h = (proxy, method, args) -> {
       ClientMethod cm = methods.get(method);
       if (cm == null) {
         return objectMethod(proxy, method, args, sd);
       }
-      return cm.invoke(this, args);
+      return cm.invoke(this, args, settings);
     };
     return Proxy.newProxyInstance(type.getClassLoader(), new Class<?>[] {type}, h);
   }
@@ -178,7 +208,7 @@ public final class GrpcClientTransport implements AutoCloseable {
     }
 
     @SuppressWarnings("unchecked")
-    Object invoke(GrpcClientTransport t, Object[] args) throws Throwable {
+    Object invoke(GrpcClientTransport t, Object[] args, CallSettings settings) throws Throwable {
       if (refusal != null) {
         throw new UnsupportedOperationException(refusal);
       }
@@ -189,21 +219,21 @@ public final class GrpcClientTransport implements AutoCloseable {
       switch (md.kind()) {
         case BIDI_STREAMING: {
           StreamObserver<Object> observer = (StreamObserver<Object>) args[0];
-          return t.call(this, null, null, observer).requests();
+          return t.call(this, null, null, observer, settings).requests();
         }
         case SERVER_STREAMING: {
           StreamObserver<Object> observer = (StreamObserver<Object>) args[1];
-          t.call(this, (Message) args[0], null, observer);
+          t.call(this, (Message) args[0], null, observer, settings);
           return null;
         }
         case ASYNC: {
           CompletableFuture<Object> f = new CompletableFuture<>();
-          t.call(this, (Message) args[0], f, null);
+          t.call(this, (Message) args[0], f, null, settings);
           return f;
         }
         default: {
           CompletableFuture<Object> f = new CompletableFuture<>();
-          ClientStream s = t.call(this, (Message) args[0], f, null);
+          ClientStream s = t.call(this, (Message) args[0], f, null, settings);
           try {
             return f.get();
           } catch (InterruptedException e) {
@@ -220,14 +250,20 @@ public final class GrpcClientTransport implements AutoCloseable {
   }
 
   private ClientStream call(ClientMethod cm, Message request, CompletableFuture<Object> future,
-      StreamObserver<Object> observer) {
+      StreamObserver<Object> observer, CallSettings settings) {
     Deadline deadline = CallContext.currentDeadline();
     if (cm.md.timeoutMillis() > 0) {
       deadline = Deadline.after(cm.md.timeoutMillis(), TimeUnit.MILLISECONDS).min(deadline);
     } else if (defaultTimeoutNanos > 0) {
       deadline = Deadline.after(defaultTimeoutNanos, TimeUnit.NANOSECONDS).min(deadline);
     }
-    ClientStream s = new ClientStream(cm, deadline, future, observer);
+    ClientStream s = new ClientStream(cm, deadline, future, observer, settings);
+    if (settings.onHeaders != null) {
+      settings.onHeaders.accept(CallMetadata.empty());
+    }
+    if (settings.onTrailers != null) {
+      settings.onTrailers.accept(CallMetadata.empty());
+    }
     CallCredentials creds = credentials;
     if (creds != null) {
       CallMetadata md = new CallMetadata();
@@ -251,7 +287,8 @@ public final class GrpcClientTransport implements AutoCloseable {
       s.fail(e);
       return s;
     }
-    byte[] body = request == null ? null : request.toByteArray(); // null: a request stream
+    // null: a request stream; compressed here, on the caller's thread, not on the event loop
+    Outgoing body = request == null ? null : Outgoing.of(request.toByteArray(), settings.gzip);
     new Http2StreamChannelBootstrap(ch).handler(s).open().addListener(f -> {
       if (f.isSuccess()) {
         s.start((Http2StreamChannel) f.getNow(), body);
@@ -391,6 +428,33 @@ public final class GrpcClientTransport implements AutoCloseable {
   /** Ends a request stream in {@link ClientStream#send}. */
   private static final Object HALF_CLOSE = new Object();
 
+  /**
+   * Request bytes waiting to be written (held back by the server's HTTP/2 window or not yet on
+   * the event loop) below which a request stream is ready for more.
+   */
+  static final int READY_BYTES = 32 * 1024;
+
+  /** A request message as it goes on the wire: its payload and whether that is gzip. */
+  private record Outgoing(byte[] payload, boolean compressed) {
+    static Outgoing of(byte[] message, boolean gzip) {
+      return gzip ? new Outgoing(gzip(message), true) : new Outgoing(message, false);
+    }
+
+    int wireBytes() {
+      return GrpcWire.PREFIX_BYTES + payload.length;
+    }
+  }
+
+  private static byte[] gzip(byte[] message) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream(Math.max(64, message.length / 4));
+    try (GZIPOutputStream z = new GZIPOutputStream(out)) {
+      z.write(message);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e); // cannot happen: the stream is in memory
+    }
+    return out.toByteArray();
+  }
+
   /** One call on one stream. Event-loop state except where noted. */
   private final class ClientStream extends ChannelInboundHandlerAdapter {
     private final ClientMethod cm;
@@ -398,10 +462,19 @@ public final class GrpcClientTransport implements AutoCloseable {
     private final CompletableFuture<Object> future;
     private final StreamObserver<Object> observer;
     private final SerialExecutor serial;
+    private final CallSettings settings;
     private Http2StreamChannel stream;
     private ScheduledFuture<?> timer;
     private boolean gzip;
-    private boolean done;
+    /** Set on the event loop (or before the stream opens); read by isReady from any thread. */
+    private volatile boolean done;
+    private volatile boolean opened;
+    private volatile boolean cancelled;
+    private volatile boolean compressNext;
+    private volatile Runnable onReady;
+    private volatile Runnable onCancel;
+    /** Request bytes accepted by onNext and not yet written to the connection. */
+    private final AtomicLong queuedBytes = new AtomicLong();
     private int httpStatus = -1;
     private final List<Object> unaryMessages = new ArrayList<>(1);
     private ByteBuf pending;
@@ -414,15 +487,17 @@ public final class GrpcClientTransport implements AutoCloseable {
     CallMetadata credentials;
 
     ClientStream(ClientMethod cm, Deadline deadline, CompletableFuture<Object> future,
-        StreamObserver<Object> observer) {
+        StreamObserver<Object> observer, CallSettings settings) {
       this.cm = cm;
       this.deadline = deadline;
       this.future = future;
       this.observer = observer;
+      this.settings = settings;
+      this.compressNext = settings.gzip;
       this.serial = new SerialExecutor(callbacks);
     }
 
-    void start(Http2StreamChannel s, byte[] body) {
+    void start(Http2StreamChannel s, Outgoing body) {
       stream = s; // on the stream's event loop: open() completes there
       List<Object> queued;
       String cancelled;
@@ -443,10 +518,13 @@ public final class GrpcClientTransport implements AutoCloseable {
       h.set("content-type", GrpcWire.CONTENT_TYPE);
       h.set("te", "trailers");
       h.set("grpc-accept-encoding", GrpcWire.GZIP);
-      if (credentials != null) {
-        credentials.forEach((k, v) -> h.add(k, v instanceof byte[] b
-            ? java.util.Base64.getEncoder().withoutPadding().encodeToString(b) : (String) v));
+      if (settings.gzip) {
+        h.set("grpc-encoding", GrpcWire.GZIP);
       }
+      if (credentials != null) {
+        GrpcWire.addMetadata(h, credentials);
+      }
+      GrpcWire.addMetadata(h, settings.metadata);
       if (deadline != null) {
         long nanos = Math.max(1, deadline.remainingNanos());
         h.set("grpc-timeout", GrpcWire.formatTimeout(nanos));
@@ -458,17 +536,21 @@ public final class GrpcClientTransport implements AutoCloseable {
         return;
       }
       stream.flush();
+      opened = true;
       for (Object item : queued) {
         write(item);
       }
+      if (queuedBytes.get() < READY_BYTES) {
+        notifyReady(); // not ready until now
+      }
     }
 
-    private ByteBuf framed(byte[] body) {
-      ByteBuf b = stream.alloc().buffer(GrpcWire.PREFIX_BYTES + body.length);
-      return b.writeByte(0).writeInt(body.length).writeBytes(body);
+    private ByteBuf framed(Outgoing m) {
+      ByteBuf b = stream.alloc().buffer(m.wireBytes());
+      return b.writeByte(m.compressed ? 1 : 0).writeInt(m.payload.length).writeBytes(m.payload);
     }
 
-    /** Sends a request message (byte[]) or the end of the request stream; any thread. */
+    /** Sends a request message ({@link Outgoing}) or the end of the request stream; any thread. */
     private void send(Object item) {
       Http2StreamChannel s;
       synchronized (this) {
@@ -488,16 +570,49 @@ public final class GrpcClientTransport implements AutoCloseable {
       if (item == HALF_CLOSE) {
         stream.writeAndFlush(new DefaultHttp2DataFrame(Unpooled.EMPTY_BUFFER, true));
       } else {
-        stream.writeAndFlush(new DefaultHttp2DataFrame(framed((byte[]) item), false));
+        Outgoing m = (Outgoing) item;
+        int size = m.wireBytes();
+        // the promise completes once the frame left for the socket, which the server's HTTP/2
+        // window can hold back: until then the bytes count against isReady()
+        stream.writeAndFlush(new DefaultHttp2DataFrame(framed(m), false))
+            .addListener(f -> written(size));
       }
     }
 
+    /** On the event loop: {@code size} request bytes were written (or the write failed). */
+    private void written(int size) {
+      long after = queuedBytes.addAndGet(-size);
+      if (after < READY_BYTES && after + size >= READY_BYTES) {
+        notifyReady();
+      }
+    }
+
+    private void notifyReady() {
+      Runnable h = onReady;
+      if (h != null && !done) {
+        serial.execute(h);
+      }
+    }
+
+    boolean isReady() {
+      return opened && !done && !cancelled && queuedBytes.get() < READY_BYTES;
+    }
+
     /** The request stream of a client or bidi streaming call. */
-    StreamObserver<Object> requests() {
-      return new StreamObserver<>() {
+    GrpcRequestObserver<Object> requests() {
+      return new GrpcRequestObserver<>() {
+        private volatile boolean halfClosed;
+
         @Override
         public void onNext(Object value) {
-          send(((Message) java.util.Objects.requireNonNull(value, "value")).toByteArray());
+          if (halfClosed) {
+            throw new IllegalStateException("onNext after onCompleted on the request stream of "
+                + cm.md.displayName());
+          }
+          Outgoing m = Outgoing.of(((Message) java.util.Objects.requireNonNull(value, "value"))
+              .toByteArray(), compressNext);
+          queuedBytes.addAndGet(m.wireBytes());
+          send(m);
         }
 
         @Override
@@ -507,13 +622,79 @@ public final class GrpcClientTransport implements AutoCloseable {
 
         @Override
         public void onCompleted() {
+          if (halfClosed) {
+            throw new IllegalStateException("onCompleted twice on the request stream of "
+                + cm.md.displayName());
+          }
+          halfClosed = true;
           send(HALF_CLOSE);
+        }
+
+        @Override
+        public boolean isReady() {
+          return ClientStream.this.isReady();
+        }
+
+        @Override
+        public void setOnReadyHandler(Runnable handler) {
+          onReady = java.util.Objects.requireNonNull(handler, "handler");
+          if (ClientStream.this.isReady()) {
+            serial.execute(handler); // it may have turned ready before the handler was set
+          }
+        }
+
+        @Override
+        public void disableAutoRequest() {
+          throw new UnsupportedOperationException("GrpcClient does not flow-control response"
+              + " streams yet: responses are delivered as they arrive");
+        }
+
+        @Override
+        public void request(int count) {
+          throw new UnsupportedOperationException("GrpcClient does not flow-control response"
+              + " streams yet: responses are delivered as they arrive");
+        }
+
+        @Override
+        public boolean isCancelled() {
+          return cancelled;
+        }
+
+        @Override
+        public void setOnCancelHandler(Runnable handler) {
+          onCancel = java.util.Objects.requireNonNull(handler, "handler");
+          if (cancelled) {
+            serial.execute(handler);
+          }
+        }
+
+        @Override
+        public void cancel(String message) {
+          ClientStream.this.cancel(java.util.Objects.requireNonNull(message, "message"));
+        }
+
+        @Override
+        public void setMessageCompression(boolean enabled) {
+          compressNext = enabled && settings.gzip;
         }
       };
     }
 
+    /** Marks the call cancelled and runs the cancel handler once; any thread. */
+    private void markCancelled() {
+      if (cancelled) {
+        return;
+      }
+      cancelled = true;
+      Runnable h = onCancel;
+      if (h != null) {
+        serial.execute(h);
+      }
+    }
+
     /** From any thread. */
     void cancel(String why) {
+      markCancelled();
       Http2StreamChannel s;
       synchronized (this) {
         cancelRequested = true;
@@ -533,6 +714,7 @@ public final class GrpcClientTransport implements AutoCloseable {
     private void onDeadline() {
       timer = null;
       if (!done) {
+        markCancelled();
         stream.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.CANCEL));
         fail(new RpcException(ErrorReason.DEADLINE_EXCEEDED, "deadline exceeded calling "
             + cm.md.displayName() + " over gRPC at " + authority));
@@ -552,6 +734,9 @@ public final class GrpcClientTransport implements AutoCloseable {
             httpStatus = st == null ? 0 : Integer.parseInt(st.toString());
             CharSequence enc = h.get("grpc-encoding");
             gzip = enc != null && GrpcWire.GZIP.contentEquals(enc);
+            if (!hf.isEndStream() && settings.onHeaders != null) {
+              settings.onHeaders.accept(GrpcWire.requestMetadata(h));
+            }
           }
           if (hf.isEndStream()) {
             onTrailers(h);
@@ -562,6 +747,7 @@ public final class GrpcClientTransport implements AutoCloseable {
             finish(Status.Code.INTERNAL, "the server ended the stream without trailers");
           }
         } else if (msg instanceof Http2ResetFrame r) {
+          markCancelled();
           finish(Status.Code.CANCELLED, "the server reset the stream (" + Http2Error.valueOf(
               r.errorCode()) + ")");
         }
@@ -573,6 +759,9 @@ public final class GrpcClientTransport implements AutoCloseable {
     }
 
     private void onTrailers(Http2Headers h) {
+      if (settings.onTrailers != null) {
+        settings.onTrailers.accept(GrpcWire.requestMetadata(h));
+      }
       CharSequence code = h.get("grpc-status");
       if (code == null) {
         finish(httpStatusCode(httpStatus), "HTTP status " + httpStatus + " without grpc-status");
