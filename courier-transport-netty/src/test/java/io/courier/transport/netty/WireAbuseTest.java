@@ -376,16 +376,22 @@ class WireAbuseTest {
     try (CourierServer small = CourierServer.builder().host("127.0.0.1").serializers("json")
         .maxCancelsPerSecond(20).service(Calculator.class, new CalculatorImpl()).build().start();
         RawFrames c = new RawFrames(small.port())) {
-      byte[] body = "[400]".getBytes(StandardCharsets.UTF_8);
+      byte[] body = "[2000]".getBytes(StandardCharsets.UTF_8);
       ByteArrayOutputStream calls = new ByteArrayOutputStream();
       ByteArrayOutputStream cancels = new ByteArrayOutputStream();
       for (int i = 1; i <= 60; i++) {
-        calls.write(RawFrames.frame(Frame.VERSION, 0, 3, 0, 0, 0, i, SLEEP, 100, new byte[0],
+        calls.write(RawFrames.frame(Frame.VERSION, 0, 3, 0, 0, 0, i, SLEEP, 1_000, new byte[0],
             body, body.length));
         cancels.write(RawFrames.control(Frame.FLAG_CANCEL, i));
       }
       c.send(calls.toByteArray());
-      Thread.sleep(80); // past half of the calls' 100 ms
+      long end = System.nanoTime() + 10_000_000_000L;
+      while (small.inFlightCalls() < 60 && System.nanoTime() < end) {
+        Thread.sleep(5);
+      }
+      assertThat(small.inFlightCalls()).as("calls in flight").isEqualTo(60);
+      // every call arrived before now: past half of its 1 s deadline after 600 ms, still running
+      Thread.sleep(600);
       c.send(cancels.toByteArray());
       c.send(RawFrames.request(1000, ADD, "[1,2]"));
       RawFrames.Reply r;
