@@ -340,6 +340,12 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
     }
     ServerCall call = new ServerCall(this, m, s, f, timeout, clamped);
     call.identity = identity;
+    io.courier.spi.CallTracer tracer = dispatcher.tracer;
+    if (tracer != null) {
+      call.span = tracer.startServer(io.courier.spi.CallTracer.Protocol.COURIER,
+          m.descriptor().serviceName(), m.descriptor().name(), metadata::get,
+          channel.localAddress(), channel.remoteAddress());
+    }
     inFlight.put(id, call);
     dispatcher.inFlight.incrementAndGet();
     Executor executor = m.executor();
