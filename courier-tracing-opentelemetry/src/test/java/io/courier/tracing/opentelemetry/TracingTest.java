@@ -10,6 +10,7 @@ import io.courier.annotation.ServiceName;
 import io.courier.client.CourierClient;
 import io.courier.client.GrpcClient;
 import io.courier.server.CourierServer;
+import io.courier.stream.StreamObserver;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanKind;
@@ -51,6 +52,9 @@ class TracingTest {
 
     /** Throws {@code IllegalStateException} with {@code message}. */
     String fail(String message);
+
+    /** Sends {@code n} greetings. */
+    void count(int n, StreamObserver<String> out);
   }
 
   /** Calls {@link Greeter} on another server. */
@@ -59,6 +63,9 @@ class TracingTest {
     String relay(String name);
 
     CompletableFuture<String> relayLater(String name);
+
+    /** Greets each name through {@link Greeter#greet}, from the request observer. */
+    StreamObserver<String> relayEach(StreamObserver<String> out);
   }
 
   /** Protobuf types: served over gRPC too. */
@@ -68,6 +75,9 @@ class TracingTest {
 
     /** Throws NOT_FOUND. */
     StringValue missing(StringValue in);
+
+    /** Sends {@code in} back three times. */
+    void thrice(StringValue in, StreamObserver<StringValue> out);
   }
 
   static final class GreeterImpl implements Greeter {
@@ -85,6 +95,14 @@ class TracingTest {
     public String fail(String message) {
       throw new IllegalStateException(message);
     }
+
+    @Override
+    public void count(int n, StreamObserver<String> out) {
+      for (int i = 1; i <= n; i++) {
+        out.onNext("greeting " + i);
+      }
+      out.onCompleted();
+    }
   }
 
   static final class EchoImpl implements Echo {
@@ -97,6 +115,14 @@ class TracingTest {
     public StringValue missing(StringValue in) {
       throw new RpcException(io.courier.Status.NOT_FOUND.withDescription("no " + in.getValue()),
           ErrorReason.APPLICATION_ERROR, null, null, null, 0, null, null);
+    }
+
+    @Override
+    public void thrice(StringValue in, StreamObserver<StringValue> out) {
+      for (int i = 0; i < 3; i++) {
+        out.onNext(in);
+      }
+      out.onCompleted();
     }
   }
 
@@ -145,6 +171,26 @@ class TracingTest {
           @Override
           public CompletableFuture<String> relayLater(String name) {
             return greeter.greetLater(name);
+          }
+
+          @Override
+          public StreamObserver<String> relayEach(StreamObserver<String> out) {
+            return new StreamObserver<>() {
+              @Override
+              public void onNext(String name) {
+                out.onNext(greeter.greet(name));
+              }
+
+              @Override
+              public void onError(Throwable error) {
+                out.onError(error);
+              }
+
+              @Override
+              public void onCompleted() {
+                out.onCompleted();
+              }
+            };
           }
         })
         .build().start();
@@ -277,6 +323,81 @@ class TracingTest {
     assertThat(c2.getParentSpanId()).isEqualTo(s1.getSpanId());
     assertThat(s2.getParentSpanId()).isEqualTo(c2.getSpanId());
     assertThat(c2.getAttributes().get(SERVER_PORT)).isEqualTo((long) back.port());
+  }
+
+  /** Collects a stream's messages and its end. */
+  static final class Collector<T> implements StreamObserver<T> {
+    final List<T> items = new java.util.concurrent.CopyOnWriteArrayList<>();
+    final CompletableFuture<Void> done = new CompletableFuture<>();
+
+    @Override
+    public void onNext(T value) {
+      items.add(value);
+    }
+
+    @Override
+    public void onError(Throwable error) {
+      done.completeExceptionally(error);
+    }
+
+    @Override
+    public void onCompleted() {
+      done.complete(null);
+    }
+  }
+
+  @Test
+  void courierServerStreamIsOneSpanEachSide() throws Exception {
+    Collector<String> out = new Collector<>();
+    backClient.stub(Greeter.class).count(3, out);
+    out.done.get(5, TimeUnit.SECONDS);
+    assertThat(out.items).hasSize(3);
+    List<SpanData> spans = awaitSpans(2);
+    SpanData c = only(spans, SpanKind.CLIENT, "test.Greeter/count");
+    SpanData s = only(spans, SpanKind.SERVER, "test.Greeter/count");
+    assertThat(s.getTraceId()).isEqualTo(c.getTraceId());
+    assertThat(s.getParentSpanId()).isEqualTo(c.getSpanId());
+    assertThat(c.getAttributes().get(COURIER_STATUS)).isZero();
+    assertThat(s.getAttributes().get(COURIER_STATUS)).isZero();
+  }
+
+  @Test
+  void callsFromAStreamsRequestObserverAreChildrenOfTheStream() throws Exception {
+    try (CourierClient c = CourierClient.builder().address("127.0.0.1:" + front.port())
+        .tracing(tracing).build()) {
+      Collector<String> out = new Collector<>();
+      StreamObserver<String> in = c.stub(Front.class).relayEach(out);
+      in.onNext("gus");
+      in.onNext("hal");
+      in.onCompleted();
+      out.done.get(5, TimeUnit.SECONDS);
+      assertThat(out.items).containsExactly("hello gus", "hello hal");
+      List<SpanData> spans = awaitSpans(6);
+      SpanData c1 = only(spans, SpanKind.CLIENT, "test.Front/relayEach");
+      SpanData s1 = only(spans, SpanKind.SERVER, "test.Front/relayEach");
+      assertThat(s1.getParentSpanId()).isEqualTo(c1.getSpanId());
+      List<SpanData> greets = spans.stream()
+          .filter(d -> d.getName().equals("test.Greeter/greet")).toList();
+      assertThat(greets).hasSize(4).allMatch(d -> d.getTraceId().equals(c1.getTraceId()));
+      assertThat(greets.stream().filter(d -> d.getKind() == SpanKind.CLIENT))
+          .hasSize(2).allMatch(d -> d.getParentSpanId().equals(s1.getSpanId()));
+    }
+  }
+
+  @Test
+  void grpcServerStreamIsOneSpanEachSide() throws Exception {
+    try (GrpcClient g = GrpcClient.builder().address("127.0.0.1:" + back.port())
+        .tracing(tracing).build()) {
+      Collector<StringValue> out = new Collector<>();
+      g.stub(Echo.class).thrice(StringValue.of("z"), out);
+      out.done.get(5, TimeUnit.SECONDS);
+      assertThat(out.items).hasSize(3);
+      List<SpanData> spans = awaitSpans(2);
+      SpanData c = only(spans, SpanKind.CLIENT, "test.Echo/Thrice");
+      SpanData s = only(spans, SpanKind.SERVER, "test.Echo/Thrice");
+      assertThat(s.getParentSpanId()).isEqualTo(c.getSpanId());
+      assertThat(s.getAttributes().get(GRPC_STATUS)).isZero();
+    }
   }
 
   @Test

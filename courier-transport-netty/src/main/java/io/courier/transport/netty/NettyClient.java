@@ -143,6 +143,11 @@ public final class NettyClient implements AutoCloseable {
     this.tracer = tracer;
   }
 
+  /** The tracer, or null. */
+  CallTracer tracer() {
+    return tracer;
+  }
+
   /** The span of the call being made on this thread, or null (always null without a tracer). */
   CallTracer.ClientSpan currentSpan() {
     return tracer == null ? null : SPAN.get();

@@ -335,7 +335,7 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
       timeout = max;
     }
     if (stream != 0) {
-      streams.start(m, s, f, timeout, identity);
+      streams.start(m, s, f, timeout, identity, metadata);
       return true;
     }
     ServerCall call = new ServerCall(this, m, s, f, timeout, clamped);
