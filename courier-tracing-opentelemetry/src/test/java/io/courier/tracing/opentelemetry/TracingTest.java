@@ -468,6 +468,25 @@ class TracingTest {
   }
 
   @Test
+  void malformedTraceparentIsIgnored() throws Exception {
+    String body = "[\"ida\"]";
+    String request = "POST /test.Greeter/greet HTTP/1.1\r\nHost: localhost\r\n"
+        + "content-type: application/json\r\ntraceparent: 00-not-a-trace-01\r\n"
+        + "content-length: " + body.length() + "\r\n\r\n" + body;
+    String answer;
+    try (Socket s = new Socket("127.0.0.1", back.port())) {
+      s.setSoTimeout(5000);
+      s.getOutputStream().write(request.getBytes(StandardCharsets.UTF_8));
+      s.getOutputStream().flush();
+      answer = readUntil(s.getInputStream(), "\"hello ida\"");
+    }
+    assertThat(answer).startsWith("HTTP/1.1 200");
+    SpanData s = only(awaitSpans(1), SpanKind.SERVER, "test.Greeter/greet");
+    assertThat(s.getParentSpanContext().isValid()).isFalse();
+    assertThat(s.getSpanContext().isValid()).isTrue();
+  }
+
+  @Test
   void httpJsonWithoutTraceparentStartsANewTrace() throws Exception {
     String body = "[\"fay\"]";
     String request = "POST /test.Greeter/fail HTTP/1.1\r\nHost: localhost\r\n"
