@@ -6,8 +6,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.google.protobuf.StringValue;
 import io.courier.ErrorReason;
 import io.courier.RpcException;
+import io.courier.annotation.Idempotent;
 import io.courier.annotation.ServiceName;
 import io.courier.client.CourierClient;
+import io.courier.cluster.ClusterPolicy;
 import io.courier.client.GrpcClient;
 import io.courier.server.CourierServer;
 import io.courier.stream.StreamObserver;
@@ -31,6 +33,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -78,6 +81,13 @@ class TracingTest {
 
     /** Sends {@code in} back three times. */
     void thrice(StringValue in, StreamObserver<StringValue> out);
+  }
+
+  /** Answers once both of a call's copies have arrived (on either server). */
+  @ServiceName("test.Pair")
+  public interface Pair {
+    @Idempotent
+    String who();
   }
 
   static final class GreeterImpl implements Greeter {
@@ -310,6 +320,43 @@ class TracingTest {
       SpanData backClientSpan = only(spans, SpanKind.CLIENT, "test.Greeter/greetLater");
       assertThat(frontServer.getEndEpochNanos())
           .isGreaterThanOrEqualTo(backClientSpan.getEndEpochNanos());
+    }
+  }
+
+  @Test
+  void aHedgedCopySentFromTheTimerCarriesTheCallsContext() throws Exception {
+    CountDownLatch bothArrived = new CountDownLatch(2);
+    CourierServer[] pair = new CourierServer[2];
+    for (int i = 0; i < 2; i++) {
+      String name = "server " + i;
+      pair[i] = CourierServer.builder().host("127.0.0.1").port(0).tracing(tracing)
+          .service(Pair.class, () -> {
+            bothArrived.countDown();
+            try {
+              bothArrived.await(5, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+            return name;
+          }).build().start();
+    }
+    try (CourierClient c = CourierClient.builder()
+        .addresses("127.0.0.1:" + pair[0].port(), "127.0.0.1:" + pair[1].port())
+        .clusterPolicy(ClusterPolicy.hedged(Duration.ofMillis(20), 2))
+        .tracing(tracing).build()) {
+      assertThat(c.stub(Pair.class).who()).startsWith("server ");
+      // the second copy left from the hedging timer, once the first had waited 20 ms
+      List<SpanData> spans = awaitSpans(3);
+      SpanData client = only(spans, SpanKind.CLIENT, "test.Pair/who");
+      List<SpanData> servers = spans.stream().filter(d -> d.getKind() == SpanKind.SERVER)
+          .toList();
+      assertThat(servers).hasSize(2)
+          .allMatch(d -> d.getParentSpanId().equals(client.getSpanId()))
+          .extracting(d -> d.getAttributes().get(SERVER_PORT))
+          .containsExactlyInAnyOrder((long) pair[0].port(), (long) pair[1].port());
+    } finally {
+      pair[0].close();
+      pair[1].close();
     }
   }
 

@@ -893,11 +893,13 @@ public final class NettyClient implements AutoCloseable {
   /**
    * One copy of a call, on {@code e}, for the copying policies: completes with the decoded result
    * or the failure; cancelling it cancels the call.
+   *
+   * @param span the call's span, whose context the copy carries (it does not end it); or null
    */
   CompletableFuture<Object> copy(ClientMethod m, Object[] args, Cluster cluster, Endpoint e,
-      int attempt, long start, long deadline) {
+      int attempt, long start, long deadline, CallTracer.ClientSpan span) {
     CallFuture result = new CallFuture();
-    result.span = currentSpan();
+    result.span = span;
     attemptAsync(m, args, cluster, null, result, attempt, start, deadline, e);
     return result;
   }
