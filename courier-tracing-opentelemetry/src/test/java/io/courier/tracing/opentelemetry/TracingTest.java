@@ -4,13 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.protobuf.StringValue;
+import io.courier.CallContext;
 import io.courier.ErrorReason;
 import io.courier.RpcException;
 import io.courier.annotation.Idempotent;
+import io.courier.annotation.OneWay;
 import io.courier.annotation.ServiceName;
 import io.courier.client.CourierClient;
-import io.courier.cluster.ClusterPolicy;
 import io.courier.client.GrpcClient;
+import io.courier.cluster.ClusterPolicy;
 import io.courier.server.CourierServer;
 import io.courier.stream.StreamObserver;
 import io.opentelemetry.api.common.AttributeKey;
@@ -58,6 +60,13 @@ class TracingTest {
 
     /** Sends {@code n} greetings. */
     void count(int n, StreamObserver<String> out);
+
+    /** Records {@code line} in {@link GreeterImpl#notes}. */
+    @OneWay
+    void note(String line);
+
+    /** Returns after {@code millis}. */
+    String slow(long millis);
   }
 
   /** Calls {@link Greeter} on another server. */
@@ -91,6 +100,24 @@ class TracingTest {
   }
 
   static final class GreeterImpl implements Greeter {
+    static final java.util.concurrent.BlockingQueue<String> notes =
+        new java.util.concurrent.LinkedBlockingQueue<>();
+
+    @Override
+    public void note(String line) {
+      notes.add(line);
+    }
+
+    @Override
+    public String slow(long millis) {
+      try {
+        Thread.sleep(millis);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      return "slept";
+    }
+
     @Override
     public String greet(String name) {
       return "hello " + name;
@@ -279,6 +306,34 @@ class TracingTest {
     assertThat(s.getTraceId()).isEqualTo(c.getTraceId());
     assertThat(s.getParentSpanId()).isEqualTo(c.getSpanId());
     assertThat(c.getParentSpanContext().isValid()).isFalse(); // no span was current: a new trace
+  }
+
+  @Test
+  void oneWayCallEndsBothSpansOk() throws Exception {
+    backClient.stub(Greeter.class).note("n1");
+    assertThat(GreeterImpl.notes.poll(5, TimeUnit.SECONDS)).isEqualTo("n1");
+    List<SpanData> spans = awaitSpans(2);
+    SpanData c = only(spans, SpanKind.CLIENT, "test.Greeter/note");
+    SpanData s = only(spans, SpanKind.SERVER, "test.Greeter/note");
+    assertThat(s.getParentSpanId()).isEqualTo(c.getSpanId());
+    assertThat(List.of(c, s)).allMatch(d -> d.getAttributes().get(COURIER_STATUS) == 0L
+        && d.getStatus().getStatusCode() == StatusCode.UNSET);
+  }
+
+  @Test
+  void deadlineExceededIsAnErrorOnBothSides() throws Exception {
+    Greeter g = backClient.stub(Greeter.class);
+    try (CallContext.Scope ignored = CallContext.withTimeout(Duration.ofMillis(50))) {
+      assertThatThrownBy(() -> g.slow(300)).isInstanceOfSatisfying(RpcException.class,
+          e -> assertThat(e.reason()).isEqualTo(ErrorReason.DEADLINE_EXCEEDED));
+    }
+    List<SpanData> spans = awaitSpans(2);
+    for (SpanKind kind : List.of(SpanKind.CLIENT, SpanKind.SERVER)) {
+      SpanData d = only(spans, kind, "test.Greeter/slow");
+      assertThat(d.getStatus().getStatusCode()).isEqualTo(StatusCode.ERROR);
+      assertThat(d.getAttributes().get(COURIER_STATUS)).isEqualTo(4L);
+      assertThat(d.getAttributes().get(ERROR_TYPE)).isEqualTo("DEADLINE_EXCEEDED");
+    }
   }
 
   @Test

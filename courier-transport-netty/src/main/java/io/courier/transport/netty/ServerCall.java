@@ -186,7 +186,9 @@ final class ServerCall implements Runnable {
     if (oneWay && !cancelled && !expired()) {
       traceEnd(Status.Code.OK, null); // ran, and needs no answer
     }
-    traceEnd(cancelled ? Status.Code.CANCELLED : Status.Code.DEADLINE_EXCEEDED, null);
+    // a caller that cancels at its deadline has the same deadline as this call: say which passed
+    traceEnd(cancelled && !expired() ? Status.Code.CANCELLED : Status.Code.DEADLINE_EXCEEDED,
+        null);
     if (clamped && !oneWay && !cancelled) {
       respondError(ErrorReason.DEADLINE_EXCEEDED, method.displayName()
           + " exceeded the server's maximum timeout", null, null);
