@@ -496,7 +496,8 @@ public final class CourierClient implements AutoCloseable {
      * all its attempts), a child of the context current on the calling thread (inside a traced
      * server's method, the server span), whose context travels in the frame's metadata block
      * ({@code traceparent}, {@code tracestate}). Use
-     * {@code OpenTelemetryTracing.create(openTelemetry)} from {@code courier-tracing-opentelemetry}.
+     * {@code OpenTelemetryTracing.create(openTelemetry)} from
+     * {@code courier-tracing-opentelemetry}.
      * Default: none (nothing is traced and frames carry nothing for it).
      *
      * @return this

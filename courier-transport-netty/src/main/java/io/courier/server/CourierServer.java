@@ -532,7 +532,8 @@ public final class CourierServer implements AutoCloseable {
      * Traces every call served, on every protocol: a server span per call (the caller's trace
      * continued from the {@code traceparent} metadata or header), current while the method runs,
      * so calls the method makes through a traced client are its children. Use
-     * {@code OpenTelemetryTracing.create(openTelemetry)} from {@code courier-tracing-opentelemetry}.
+     * {@code OpenTelemetryTracing.create(openTelemetry)} from
+     * {@code courier-tracing-opentelemetry}.
      * Default: none (nothing is traced and nothing is read for it).
      *
      * @return this

@@ -32,7 +32,8 @@ import java.util.function.Function;
  * <pre>{@code
  * CallTracer tracing = OpenTelemetryTracing.create(openTelemetry);
  * CourierServer server = CourierServer.builder().port(9000).tracing(tracing) ... .build();
- * CourierClient client = CourierClient.builder().address("127.0.0.1:9000").tracing(tracing).build();
+ * CourierClient client = CourierClient.builder().address("127.0.0.1:9000").tracing(tracing)
+ *     .build();
  * }</pre>
  *
  * <p>Attributes: {@code rpc.system} ({@code courier} on the Courier protocol, {@code grpc} on gRPC,
