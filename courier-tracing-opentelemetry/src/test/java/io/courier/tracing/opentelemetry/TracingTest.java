@@ -354,6 +354,19 @@ class TracingTest {
   }
 
   @Test
+  void aFailsafeCallsSwallowedFailureIsInItsSpan() throws Exception {
+    try (CourierClient c = CourierClient.builder().address("127.0.0.1:" + back.port())
+        .clusterPolicy(Greeter.class, "fail", ClusterPolicy.failsafe())
+        .tracing(tracing).build()) {
+      assertThat(c.stub(Greeter.class).fail("quiet")).isNull();
+      SpanData client = only(awaitSpans(2), SpanKind.CLIENT, "test.Greeter/fail");
+      assertThat(client.getStatus().getStatusCode()).isEqualTo(StatusCode.ERROR);
+      assertThat(client.getAttributes().get(ERROR_TYPE))
+          .isEqualTo("java.lang.IllegalStateException");
+    }
+  }
+
+  @Test
   void nestedCallsMakeOneTraceOfFourSpans() throws Exception {
     try (CourierClient c = CourierClient.builder().address("127.0.0.1:" + front.port())
         .tracing(tracing).build()) {

@@ -507,8 +507,20 @@ public final class NettyClient implements AutoCloseable {
       }
       return callSync(m, args, cluster);
     } catch (Exception e) {
+      failedQuietly(e);
       swallowed(m, e);
       return m.defaultValue;
+    }
+  }
+
+  /**
+   * A call that fails without the caller seeing it (failsafe, failback) still fails in its span,
+   * as an asynchronous one's does when its inner future fails.
+   */
+  private void failedQuietly(Exception e) {
+    CallTracer.ClientSpan s = currentSpan();
+    if (s != null) {
+      s.end(codeOf(e), e);
     }
   }
 
@@ -535,6 +547,7 @@ public final class NettyClient implements AutoCloseable {
         callSync(m, args, cluster);
       }
     } catch (Exception e) {
+      failedQuietly(e);
       failbacks.failed(m, args, cluster, e, 1);
     }
     return null;
