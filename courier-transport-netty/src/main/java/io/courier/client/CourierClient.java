@@ -63,6 +63,7 @@ public final class CourierClient implements AutoCloseable {
         b.backoffMax.toMillis(), b.maxFrameBytes, b.maxPendingBytes, Set.copyOf(b.allowedTypes),
         b.ioThreads, b.callbackExecutor, b.bulkLaneBytes), b.credentials);
     this.config = b;
+    client.tracer(b.tracer);
     if (b.tls != null) {
       try {
         client.tls(b.tls);
@@ -187,6 +188,7 @@ public final class CourierClient implements AutoCloseable {
     private int ioThreads = 0;
     private Executor callbackExecutor;
     private CallCredentials credentials;
+    private io.courier.spi.CallTracer tracer;
     private int bulkLaneBytes = ClientConfig.DEFAULT_BULK_LANE_BYTES;
     private final PolicyTable policies = new PolicyTable();
     private TlsConfig tls;
@@ -486,6 +488,22 @@ public final class CourierClient implements AutoCloseable {
      */
     public Builder credentials(CallCredentials credentials) {
       this.credentials = Objects.requireNonNull(credentials, "credentials");
+      return this;
+    }
+
+    /**
+     * Traces every unary and one-way call of this client's stubs: a client span per call (over
+     * all its attempts), a child of the context current on the calling thread (inside a traced
+     * server's method, the server span), whose context travels in the frame's metadata block
+     * ({@code traceparent}, {@code tracestate}). Use
+     * {@code OpenTelemetryTracing.create(openTelemetry)} from
+     * {@code courier-tracing-opentelemetry}.
+     * Default: none (nothing is traced and frames carry nothing for it).
+     *
+     * @return this
+     */
+    public Builder tracing(io.courier.spi.CallTracer tracer) {
+      this.tracer = Objects.requireNonNull(tracer, "tracer");
       return this;
     }
 

@@ -74,6 +74,7 @@ public final class GrpcClient implements AutoCloseable {
     this.transport = new GrpcClientTransport(host, port, b.timeout.toNanos(),
         b.connectTimeout.toMillis(), b.maxMessageBytes, callbacks, 1);
     transport.credentials(b.credentials);
+    transport.tracer(b.tracer);
     if (b.tls != null) {
       try {
         transport.tls(b.tls);
@@ -132,6 +133,7 @@ public final class GrpcClient implements AutoCloseable {
     private int maxMessageBytes = 16 << 20;
     private Executor callbackExecutor;
     private CallCredentials credentials;
+    private io.courier.spi.CallTracer tracer;
     private TlsConfig tls;
 
     private Builder() {}
@@ -212,6 +214,19 @@ public final class GrpcClient implements AutoCloseable {
      */
     public Builder credentials(CallCredentials credentials) {
       this.credentials = Objects.requireNonNull(credentials, "credentials");
+      return this;
+    }
+
+    /**
+     * Traces every call: a client span per call or stream, a child of the context current on the
+     * calling thread, its context sent as request headers ({@code traceparent},
+     * {@code tracestate}). Use {@code OpenTelemetryTracing.create(openTelemetry)} from
+     * {@code courier-tracing-opentelemetry}. Default: none.
+     *
+     * @return this
+     */
+    public Builder tracing(io.courier.spi.CallTracer tracer) {
+      this.tracer = Objects.requireNonNull(tracer, "tracer");
       return this;
     }
 

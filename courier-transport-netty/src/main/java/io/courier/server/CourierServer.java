@@ -146,6 +146,7 @@ public final class CourierServer implements AutoCloseable {
     this.server = new NettyServer(b.host, b.port, b.ioThreads, table, sc, names);
     server.grpcMaxMessageBytes(b.grpcMaxMessageBytes);
     server.accessControl(access);
+    server.tracer(b.tracer);
     server.overloadLimits(methodLimits, b.adaptiveMin, b.adaptiveMax,
         Math.max(b.adaptiveMin, Math.min(b.adaptiveMax, ADAPTIVE_INITIAL)));
     if (b.httpPort >= 0) {
@@ -386,6 +387,7 @@ public final class CourierServer implements AutoCloseable {
     private int maxPingsPerSecond = 10;
     private Authenticator authenticator;
     private AccessRules accessRules;
+    private io.courier.spi.CallTracer tracer;
     private String registryUri;
     private String advertisedHost;
     private int weight = 100;
@@ -523,6 +525,21 @@ public final class CourierServer implements AutoCloseable {
      */
     public Builder accessRules(AccessRules rules) {
       this.accessRules = Objects.requireNonNull(rules, "rules");
+      return this;
+    }
+
+    /**
+     * Traces every call served, on every protocol: a server span per call (the caller's trace
+     * continued from the {@code traceparent} metadata or header), current while the method runs,
+     * so calls the method makes through a traced client are its children. Use
+     * {@code OpenTelemetryTracing.create(openTelemetry)} from
+     * {@code courier-tracing-opentelemetry}.
+     * Default: none (nothing is traced and nothing is read for it).
+     *
+     * @return this
+     */
+    public Builder tracing(io.courier.spi.CallTracer tracer) {
+      this.tracer = Objects.requireNonNull(tracer, "tracer");
       return this;
     }
 

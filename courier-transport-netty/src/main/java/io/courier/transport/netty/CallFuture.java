@@ -10,9 +10,37 @@ final class CallFuture extends CompletableFuture<Object> {
 
   /** The attempt in flight, or null before the first is sent. */
   volatile ClientCall current;
+  /** The call's span, sent with every attempt; null when not traced. */
+  volatile io.courier.spi.CallTracer.ClientSpan span;
+  /** Whether this future ends {@link #span} (not when it is one copy of a copying policy). */
+  volatile boolean endsSpan;
+
+  /** Ends the span before the caller's callbacks run, so a span never ends after its parent. */
+  @Override
+  public boolean complete(Object value) {
+    io.courier.spi.CallTracer.ClientSpan s = span;
+    if (s != null && endsSpan && !isDone()) {
+      s.end(io.courier.Status.Code.OK, null);
+    }
+    return super.complete(value);
+  }
+
+  @Override
+  public boolean completeExceptionally(Throwable failure) {
+    io.courier.spi.CallTracer.ClientSpan s = span;
+    if (s != null && endsSpan && !isDone()) {
+      Throwable cause = NettyClient.unwrap(failure);
+      s.end(NettyClient.codeOf(cause), cause);
+    }
+    return super.completeExceptionally(failure);
+  }
 
   @Override
   public boolean cancel(boolean mayInterruptIfRunning) {
+    io.courier.spi.CallTracer.ClientSpan s = span;
+    if (s != null && endsSpan && !isDone()) {
+      s.end(io.courier.Status.Code.CANCELLED, null);
+    }
     boolean cancelled = super.cancel(mayInterruptIfRunning);
     ClientCall c = current;
     if (cancelled && c != null) {

@@ -35,6 +35,8 @@ class ClientCall {
   long decodeStartNanos;
   int serverQueuedMicros = -1;
   int serverExecMicros = -1;
+  /** The call's span, whose context the request carries; null when not traced. */
+  io.courier.spi.CallTracer.ClientSpan span;
 
   ClientCall(ClientMethod method, int attempt, long startNanos, long deadlineNanos,
       boolean hasDeadline) {

@@ -2,9 +2,11 @@ package io.courier.transport.netty;
 
 import io.courier.ErrorReason;
 import io.courier.RpcException;
+import io.courier.Status;
 import io.courier.core.MethodDescriptor;
 import io.courier.internal.protocol.Frame;
 import io.courier.internal.protocol.FrameCodec;
+import io.courier.spi.CallTracer;
 import io.courier.stream.StreamObserver;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
@@ -35,6 +37,8 @@ final class ClientStream extends StreamCall {
   private List<ByteBuf> early = new ArrayList<>();
   private ByteBuf openFrame;
   private ScheduledFuture<?> timer;
+  /** The stream's span, or null when not traced; set before it opens. */
+  private CallTracer.ClientSpan span;
 
   private ClientStream(NettyClient client, ClientMethod method, long startNanos,
       long deadlineNanos) {
@@ -59,6 +63,11 @@ final class ClientStream extends StreamCall {
         args[serverStreaming ? 1 : 0], "responses");
     long start = System.nanoTime();
     ClientStream s = new ClientStream(client, m, start, client.deadlineFor(m, start));
+    CallTracer tracer = client.tracer();
+    if (tracer != null) {
+      s.span = tracer.startClient(CallTracer.Protocol.COURIER, m.descriptor.serviceName(),
+          m.descriptor.name());
+    }
     s.target(responses);
     if (serverStreaming) {
       s.sendNothing();
@@ -67,6 +76,9 @@ final class ClientStream extends StreamCall {
       Endpoint e = cluster.pick(args, null);
       synchronized (s) {
         s.endpoint = e;
+      }
+      if (s.span != null) {
+        s.span.server(e.host, e.port);
       }
       s.openFrame = s.encodeOpen(serverStreaming ? args[0] : null);
       synchronized (s) {
@@ -94,6 +106,14 @@ final class ClientStream extends StreamCall {
       s.failToOpen(r);
     }
     return s;
+  }
+
+  @Override
+  void ended(RpcException error) {
+    CallTracer.ClientSpan s = span;
+    if (s != null) {
+      s.end(error == null ? Status.Code.OK : error.status().code(), error);
+    }
   }
 
   private void sendNothing() {
@@ -128,8 +148,8 @@ final class ClientStream extends StreamCall {
     ByteBuf buf = FrameCodec.start(PooledByteBufAllocator.DEFAULT, 128,
         Frame.FLAG_STREAM | Frame.FLAG_OPEN_STREAM, serializerId, 0, 0, 0,
         method.descriptor.callId(), (int) timeoutMillis);
-    if (client.hasCredentials()) {
-      client.writeCredentials(buf, displayName);
+    if (client.hasCredentials() || span != null) {
+      client.writeMetadata(buf, displayName, span);
     }
     if (method.descriptor.kind() != MethodDescriptor.Kind.SERVER_STREAMING) {
       FrameCodec.finish(buf, 0, buf.getUnsignedShort(Frame.OFF_METADATA_LENGTH));

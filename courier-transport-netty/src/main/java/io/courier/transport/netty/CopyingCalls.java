@@ -67,7 +67,8 @@ final class CopyingCalls {
     CompletableFuture<Object> result = new CompletableFuture<>();
     List<CompletableFuture<Object>> copies = new ArrayList<>(picked.size());
     for (int i = 0; i < picked.size(); i++) {
-      copies.add(client.copy(m, args, cluster, picked.get(i), i + 1, start, deadline));
+      copies.add(client.copy(m, args, cluster, picked.get(i), i + 1, start, deadline,
+          client.currentSpan()));
     }
     AtomicInteger left = new AtomicInteger(copies.size());
     for (CompletableFuture<Object> f : copies) {
@@ -96,7 +97,8 @@ final class CopyingCalls {
     CompletableFuture<Object> result = new CompletableFuture<>();
     AtomicInteger left = new AtomicInteger(n);
     for (int i = 0; i < n; i++) {
-      copies.add(client.copy(m, args, cluster, all.get(i), 1, start, deadline));
+      copies.add(client.copy(m, args, cluster, all.get(i), 1, start, deadline,
+          client.currentSpan()));
     }
     for (int i = 0; i < n; i++) {
       int at = i;
@@ -162,8 +164,11 @@ final class CopyingCalls {
     private int failed; // guarded by this
     private Throwable lastFailure; // guarded by this
     private ScheduledFuture<?> timer; // guarded by this
+    /** The call's span, taken on the calling thread: later copies leave from a timer. */
+    private final io.courier.spi.CallTracer.ClientSpan span;
 
     Hedge(ClientMethod m, Object[] args, Cluster cluster, long start, long deadline) {
+      this.span = client.currentSpan();
       this.m = m;
       this.args = args;
       this.cluster = cluster;
@@ -203,7 +208,7 @@ final class CopyingCalls {
           }
         }
         used.add(e);
-        f = client.copy(m, args, cluster, e, copies.size() + 1, start, deadline);
+        f = client.copy(m, args, cluster, e, copies.size() + 1, start, deadline, span);
         copies.add(f);
         if (copies.size() < m.policy.count()) {
           if (timer != null) {

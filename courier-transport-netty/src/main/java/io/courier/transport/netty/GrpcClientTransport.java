@@ -10,6 +10,7 @@ import io.courier.RpcException;
 import io.courier.Status;
 import io.courier.auth.CallCredentials;
 import io.courier.client.GrpcRequestObserver;
+import io.courier.spi.CallTracer;
 import io.courier.core.MethodDescriptor;
 import io.courier.core.ServiceDescriptor;
 import io.courier.stream.StreamObserver;
@@ -89,6 +90,7 @@ public final class GrpcClientTransport implements AutoCloseable {
   private final List<Channel> retired = new ArrayList<>(); // guarded by this
   private volatile boolean closed;
   private volatile CallCredentials credentials;
+  private volatile CallTracer tracer;
   private volatile TlsConfig tls;
   private volatile SslContext sslContext;
 
@@ -107,6 +109,11 @@ public final class GrpcClientTransport implements AutoCloseable {
     this.maxMessageBytes = maxMessageBytes;
     this.callbacks = callbacks;
     this.group = Transports.newGroup(ioThreads, "courier-grpc-client");
+  }
+
+  /** Traces every call from now on; null for none. */
+  public void tracer(CallTracer tracer) {
+    this.tracer = tracer;
   }
 
   /** Credentials for every call from now on; null for none. */
@@ -279,6 +286,17 @@ public final class GrpcClientTransport implements AutoCloseable {
         return s;
       }
       s.credentials = md;
+    }
+    CallTracer tracer = this.tracer;
+    if (tracer != null) {
+      int slash = cm.path.lastIndexOf('/');
+      CallTracer.ClientSpan span = tracer.startClient(CallTracer.Protocol.GRPC,
+          cm.path.substring(1, slash), cm.path.substring(slash + 1));
+      span.server(host, port);
+      CallMetadata md = s.credentials != null ? s.credentials : new CallMetadata();
+      span.inject(md::put);
+      s.credentials = md;
+      s.span = span;
     }
     Channel ch;
     try {
@@ -483,8 +501,13 @@ public final class GrpcClientTransport implements AutoCloseable {
     /** The stream once open; request-stream items wait in {@link #early} until then. */
     private Http2StreamChannel openStream; // guarded by this
     private final List<Object> early = new ArrayList<>(); // guarded by this
-    /** Request metadata from the call credentials, or null; set before the stream opens. */
+    /**
+     * Request metadata from the call credentials and the trace context, or null; set before the
+     * stream opens.
+     */
     CallMetadata credentials;
+    /** The call's span, or null when not traced; set before the stream opens. */
+    CallTracer.ClientSpan span;
 
     ClientStream(ClientMethod cm, Deadline deadline, CompletableFuture<Object> future,
         StreamObserver<Object> observer, CallSettings settings) {
@@ -865,6 +888,9 @@ public final class GrpcClientTransport implements AutoCloseable {
         }
         done = true;
         cleanUp();
+        if (span != null) {
+          span.end(Status.Code.OK, null);
+        }
         if (observer != null) {
           serial.execute(observer::onCompleted);
         } else if (unaryMessages.size() == 1) {
@@ -886,6 +912,9 @@ public final class GrpcClientTransport implements AutoCloseable {
       }
       done = true;
       cleanUp();
+      if (span != null) {
+        span.end(e.status().code(), e);
+      }
       failNow(e);
     }
 

@@ -10,6 +10,7 @@ import io.courier.ServerCallInfo;
 import io.courier.Status;
 import io.courier.auth.Identity;
 import io.courier.core.MethodDescriptor;
+import io.courier.spi.CallTracer;
 import io.courier.stream.CallStreamObserver;
 import io.courier.stream.StreamObserver;
 import io.netty.buffer.ByteBuf;
@@ -75,6 +76,10 @@ final class GrpcServerCall {
   private int unconsumedBytes;
   private GrpcServices.GrpcMethod method;
   private ServerCallInfo info;
+  /** The call's span, or null when the server traces nothing. */
+  private CallTracer.ServerSpan span;
+  /** What the method failed with, for the span. */
+  private volatile Throwable spanError;
   private Deadline deadline;
   private SerialExecutor serial;
   private ResponseObserver responses;
@@ -261,6 +266,16 @@ final class GrpcServerCall {
     info = new ServerCallInfo(method.fullName(), () -> GrpcWire.requestMetadata(h));
     if (identity != null) {
       info.identity(identity);
+    }
+    CallTracer tracer = dispatcher.tracer;
+    if (tracer != null) {
+      String name = method.fullName();
+      int slash = name.lastIndexOf('/');
+      span = tracer.startServer(CallTracer.Protocol.GRPC, name.substring(0, slash),
+          name.substring(slash + 1), key -> {
+            CharSequence v = h.get(key);
+            return v == null ? null : v.toString();
+          }, conn.channel().localAddress(), conn.channel().remoteAddress());
     }
     Executor executor = method.method().executor();
     serial = new SerialExecutor(executor == null ? loop : executor);
@@ -513,7 +528,8 @@ final class GrpcServerCall {
     info.requestCompressed(compressed);
     MethodDescriptor.Kind kind = method.kind();
     Object result;
-    try (CallContext.Scope ignored = CallContext.enterCall(deadline, info)) {
+    try (CallContext.Scope ignored = CallContext.enterCall(deadline, info);
+        CallTracer.Scope traced = span == null ? null : span.makeCurrent()) {
       if (kind == MethodDescriptor.Kind.SERVER_STREAMING) {
         method.method().invoke(new Object[] {request, responses});
         return;
@@ -561,7 +577,8 @@ final class GrpcServerCall {
       return;
     }
     Object result;
-    try (CallContext.Scope ignored = CallContext.enterCall(deadline, info)) {
+    try (CallContext.Scope ignored = CallContext.enterCall(deadline, info);
+        CallTracer.Scope traced = span == null ? null : span.makeCurrent()) {
       result = method.method().invoke(new Object[] {responses});
     } catch (Throwable t) {
       responses.onError(t);
@@ -593,7 +610,8 @@ final class GrpcServerCall {
       return;
     }
     info.requestCompressed(m.compressed);
-    try (CallContext.Scope ignored = CallContext.enterCall(deadline, info)) {
+    try (CallContext.Scope ignored = CallContext.enterCall(deadline, info);
+        CallTracer.Scope traced = span == null ? null : span.makeCurrent()) {
       requests.onNext(message);
     } catch (Throwable t) {
       responses.requestsDone = true;
@@ -610,7 +628,8 @@ final class GrpcServerCall {
       return;
     }
     responses.requestsDone = true;
-    try (CallContext.Scope ignored = CallContext.enterCall(deadline, info)) {
+    try (CallContext.Scope ignored = CallContext.enterCall(deadline, info);
+        CallTracer.Scope traced = span == null ? null : span.makeCurrent()) {
       requests.onCompleted();
     } catch (Throwable t) {
       responses.onError(t);
@@ -620,7 +639,8 @@ final class GrpcServerCall {
   /** After a cancel: tell the method (its cancel handler, then its request observer). */
   private void notifyCancelled(String why) {
     Runnable handler = responses.onCancel;
-    try (CallContext.Scope ignored = CallContext.enterCall(deadline, info)) {
+    try (CallContext.Scope ignored = CallContext.enterCall(deadline, info);
+        CallTracer.Scope traced = span == null ? null : span.makeCurrent()) {
       if (handler != null) {
         handler.run();
       }
@@ -660,6 +680,7 @@ final class GrpcServerCall {
       return;
     }
     finished = true;
+    traceEnd(code);
     if (sendReset && conn.isActive()) {
       conn.reset(stream, Http2Error.CANCEL);
       conn.flushNow();
@@ -696,6 +717,7 @@ final class GrpcServerCall {
       return;
     }
     finished = true;
+    traceEnd(code);
     boolean plainOk = headersSent && code == Status.Code.OK
         && (description == null || description.isEmpty())
         && (info == null || info.responseTrailers().isEmpty());
@@ -729,6 +751,13 @@ final class GrpcServerCall {
       }
     }
     cleanUp();
+  }
+
+  /** Ends the call's span, if it has one. */
+  private void traceEnd(Status.Code code) {
+    if (span != null) {
+      span.end(code, code == Status.Code.OK ? null : spanError);
+    }
   }
 
   private void cleanUp() {
@@ -904,6 +933,7 @@ final class GrpcServerCall {
     @Override
     public void onError(Throwable error) {
       GrpcWire.StatusException s = GrpcWire.statusOf(error);
+      spanError = error;
       if (s.code == Status.Code.UNKNOWN) {
         log.debug("{} failed", info.methodName(), error);
       }

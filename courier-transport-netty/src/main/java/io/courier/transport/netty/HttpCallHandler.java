@@ -257,8 +257,17 @@ final class HttpCallHandler extends ChannelInboundHandlerAdapter {
     }
     // the request's body (and with it the request: they share one reference count) is the
     // invoker's to release from here on
+    io.courier.spi.CallTracer tracer = dispatcher.tracer;
+    io.courier.spi.CallTracer.ServerSpan span = tracer == null ? null : tracer.startServer(
+        io.courier.spi.CallTracer.Protocol.HTTP_JSON, m.descriptor().serviceName(),
+        m.descriptor().name(), key -> req.headers().get(key), ctx.channel().localAddress(),
+        ctx.channel().remoteAddress());
     JsonInvoker.run(m, req.content(), shape.kind() == JsonShape.Kind.OBJECT,
-        deadlineNanos, () -> x.abandoned, identity).whenComplete((result, failure) -> {
+        deadlineNanos, () -> x.abandoned, identity, span).whenComplete((result, failure) -> {
+          if (span != null) {
+            span.end(failure == null ? io.courier.Status.Code.OK
+                : JsonInvoker.failure(failure).status().code(), failure);
+          }
           if (ctx.executor().inEventLoop()) {
             outcome(x, result, failure);
           } else {

@@ -9,6 +9,7 @@ import io.courier.auth.Identity;
 import io.courier.core.MethodDescriptor;
 import io.courier.internal.codec.Bodies;
 import io.courier.internal.server.ServerMethod;
+import io.courier.spi.CallTracer;
 import io.courier.spi.NamedArguments;
 import io.courier.spi.Serializer;
 import io.netty.buffer.ByteBuf;
@@ -55,11 +56,13 @@ final class JsonInvoker {
    * @param deadlineNanos the {@link System#nanoTime()} deadline, or 0 for none; in force inside
    *     the method as the {@link CallContext} deadline
    * @param abandoned whether the caller stopped waiting; checked before the method starts
+   * @param span the call's span, current while the method runs; null when not traced
    * @return completes with the result as JSON, with null for a one-way method (as soon as its
    *     arguments are decoded, before it runs), or with an {@link RpcException}
    */
   static CompletableFuture<byte[]> run(ServerMethod m, ByteBuf body, boolean named,
-      long deadlineNanos, BooleanSupplier abandoned, Identity identity) {
+      long deadlineNanos, BooleanSupplier abandoned, Identity identity,
+      CallTracer.ServerSpan span) {
     CompletableFuture<byte[]> f = new CompletableFuture<>();
     Serializer json = m.jsonSerializer();
     if (json == null) {
@@ -67,7 +70,8 @@ final class JsonInvoker {
       f.completeExceptionally(new RpcException(ErrorReason.SERIALIZER_UNSUPPORTED, NO_JSON));
       return f;
     }
-    Runnable task = () -> execute(m, json, body, named, deadlineNanos, abandoned, identity, f);
+    Runnable task = () -> execute(m, json, body, named, deadlineNanos, abandoned, identity, span,
+        f);
     Executor executor = m.executor();
     if (executor == null) {
       task.run();
@@ -84,7 +88,7 @@ final class JsonInvoker {
   }
 
   private static void execute(ServerMethod m, Serializer json, ByteBuf body, boolean named,
-      long deadlineNanos, BooleanSupplier abandoned, Identity identity,
+      long deadlineNanos, BooleanSupplier abandoned, Identity identity, CallTracer.ServerSpan span,
       CompletableFuture<byte[]> f) {
     Object[] args;
     try {
@@ -116,6 +120,7 @@ final class JsonInvoker {
       f.complete(null); // accepted: the caller does not wait for it to run
     }
     Object result;
+    CallTracer.Scope traced = span == null ? null : span.makeCurrent();
     try (CallContext.Scope ignored = CallContext.replaceDeadline(
             deadlineNanos != 0 ? Deadline.atNanoTime(deadlineNanos) : null);
         CallContext.Scope caller = CallContext.enterIdentity(identity)) {
@@ -127,6 +132,10 @@ final class JsonInvoker {
         f.completeExceptionally(failure(t));
       }
       return;
+    } finally {
+      if (traced != null) {
+        traced.close();
+      }
     }
     if (kind == MethodDescriptor.Kind.ONE_WAY) {
       return;

@@ -23,6 +23,7 @@ import io.courier.internal.protocol.Metadata;
 import io.courier.cluster.LoadBalancer;
 import io.courier.registry.Registry;
 import io.courier.registry.ServiceInstance;
+import io.courier.spi.CallTracer;
 import io.courier.spi.Compressor;
 import io.courier.spi.Serializer;
 import io.courier.spi.SerializerConfig;
@@ -48,6 +49,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
@@ -80,6 +82,10 @@ public final class NettyClient implements AutoCloseable {
   private final Failbacks failbacks = new Failbacks(this);
   private volatile boolean closed;
   private final CallCredentials credentials;
+  /** Traces calls; null when this client traces nothing. */
+  private volatile CallTracer tracer;
+  /** The span of the call being made on this thread; read only when a tracer is set. */
+  private static final ThreadLocal<CallTracer.ClientSpan> SPAN = new ThreadLocal<>();
   private volatile TlsConfig tls;
   private volatile SslContext sslContext;
 
@@ -127,6 +133,24 @@ public final class NettyClient implements AutoCloseable {
   public void tls(TlsConfig tls) {
     this.sslContext = TlsContexts.client(tls);
     this.tls = tls;
+  }
+
+  /**
+   * Traces calls from now on (call before the first call): a client span per call, its context
+   * sent in the frame's metadata block.
+   */
+  public void tracer(CallTracer tracer) {
+    this.tracer = tracer;
+  }
+
+  /** The tracer, or null. */
+  CallTracer tracer() {
+    return tracer;
+  }
+
+  /** The span of the call being made on this thread, or null (always null without a tracer). */
+  CallTracer.ClientSpan currentSpan() {
+    return tracer == null ? null : SPAN.get();
   }
 
   EventLoopGroup group() {
@@ -383,6 +407,43 @@ public final class NettyClient implements AutoCloseable {
         }
       }
       Object[] a = args == null ? NO_ARGS : args;
+      CallTracer t = tracer;
+      if (t != null && !m.descriptor.kind().isStreaming()) {
+        return traced(t, m, a);
+      }
+      return dispatch(method, m, a);
+    }
+
+    /** Runs the call inside a client span, ended when its outcome is known. */
+    private Object traced(CallTracer t, ClientMethod m, Object[] a) throws Throwable {
+      CallTracer.ClientSpan span = t.startClient(CallTracer.Protocol.COURIER,
+          m.descriptor.serviceName(), m.descriptor.name());
+      CallTracer.ClientSpan outer = SPAN.get();
+      Object result;
+      try (CallTracer.Scope ignored = span.makeCurrent()) {
+        SPAN.set(span);
+        result = dispatch(m.descriptor.method(), m, a);
+      } catch (Throwable e) {
+        span.end(codeOf(e), e);
+        throw e;
+      } finally {
+        SPAN.set(outer);
+      }
+      if (result instanceof CallFuture f && f.span == span && f.endsSpan) {
+        return f; // it ends the span itself, before the caller's callbacks run
+      }
+      if (result instanceof CompletionStage<?> f) {
+        f.whenComplete((v, e) -> {
+          Throwable cause = e == null ? null : unwrap(e);
+          span.end(cause == null ? Status.Code.OK : codeOf(cause), cause);
+        });
+      } else {
+        span.end(Status.Code.OK, null);
+      }
+      return result;
+    }
+
+    private Object dispatch(Method method, ClientMethod m, Object[] a) throws Exception {
       if (m.descriptor.kind().isStreaming()) {
         ClientStream s = ClientStream.start(NettyClient.this, m, endpoint, a);
         return method.getReturnType() == void.class ? null : s;
@@ -399,6 +460,14 @@ public final class NettyClient implements AutoCloseable {
       }
       return callSync(m, a, endpoint);
     }
+  }
+
+  /** The status a failed call reports: an RpcException's, CANCELLED, or UNKNOWN. */
+  static Status.Code codeOf(Throwable t) {
+    if (t instanceof RpcException r) {
+      return r.status().code();
+    }
+    return t instanceof CancellationException ? Status.Code.CANCELLED : Status.Code.UNKNOWN;
   }
 
   /** A call under failsafe, failback, forking, hedged or broadcast. */
@@ -438,8 +507,20 @@ public final class NettyClient implements AutoCloseable {
       }
       return callSync(m, args, cluster);
     } catch (Exception e) {
+      failedQuietly(e);
       swallowed(m, e);
       return m.defaultValue;
+    }
+  }
+
+  /**
+   * A call that fails without the caller seeing it (failsafe, failback) still fails in its span,
+   * as an asynchronous one's does when its inner future fails.
+   */
+  private void failedQuietly(Exception e) {
+    CallTracer.ClientSpan s = currentSpan();
+    if (s != null) {
+      s.end(codeOf(e), e);
     }
   }
 
@@ -466,6 +547,7 @@ public final class NettyClient implements AutoCloseable {
         callSync(m, args, cluster);
       }
     } catch (Exception e) {
+      failedQuietly(e);
       failbacks.failed(m, args, cluster, e, 1);
     }
     return null;
@@ -499,7 +581,9 @@ public final class NettyClient implements AutoCloseable {
   }
 
   private ClientCall newCall(ClientMethod m, int attempt, long start, long deadline) {
-    return new ClientCall(m, attempt, start, deadline, deadline != 0);
+    ClientCall c = new ClientCall(m, attempt, start, deadline, deadline != 0);
+    c.span = currentSpan();
+    return c;
   }
 
   /** Encodes the request into a pooled direct buffer on the calling thread. */
@@ -519,8 +603,9 @@ public final class NettyClient implements AutoCloseable {
     ByteBuf buf = FrameCodec.start(PooledByteBufAllocator.DEFAULT, 256,
         m.oneWay ? Frame.FLAG_ONE_WAY : 0, m.serializerId, 0, 0, 0, m.descriptor.callId(),
         (int) timeoutMillis);
-    if (credentials != null) {
-      writeCredentials(buf, m.displayName);
+    CallTracer.ClientSpan span = c.span;
+    if (credentials != null || span != null) {
+      writeMetadata(buf, m.displayName, span);
     }
     OutboundBodies.finish(buf, out -> m.serializer.writeArguments(args, m.parameterTypes, out),
         m.compressor, config.compressionThresholdBytes(), config.maxFrameBytes(),
@@ -541,9 +626,23 @@ public final class NettyClient implements AutoCloseable {
    * exception.
    */
   void writeCredentials(ByteBuf buf, String displayName) {
+    writeMetadata(buf, displayName, null);
+  }
+
+  /**
+   * Writes the request metadata after the frame's header: the credentials' entries (if any),
+   * then the trace context of {@code span} (if not null); on failure releases {@code buf} and
+   * throws.
+   */
+  void writeMetadata(ByteBuf buf, String displayName, CallTracer.ClientSpan span) {
     CallMetadata md = new CallMetadata();
     try {
-      credentials.applyTo(md);
+      if (credentials != null) {
+        credentials.applyTo(md);
+      }
+      if (span != null) {
+        span.inject(md::put);
+      }
     } catch (RpcException e) {
       buf.release();
       throw e;
@@ -693,6 +792,9 @@ public final class NettyClient implements AutoCloseable {
     for (int attempt = 1; ; attempt++) {
       Endpoint e = cluster.pick(args, tried);
       ClientCall c = newCall(m, attempt, start, deadline);
+      if (c.span != null) {
+        c.span.server(e.host, e.port);
+      }
       InboundFrame answer;
       try {
         ClientConnectionHandler h = awaitConnection(e, c);
@@ -772,6 +874,9 @@ public final class NettyClient implements AutoCloseable {
     for (int attempt = 1; ; attempt++) {
       Endpoint e = cluster.pick(args, tried);
       ClientCall c = newCall(m, attempt, start, deadline);
+      if (c.span != null) {
+        c.span.server(e.host, e.port);
+      }
       try {
         ClientConnectionHandler h = awaitConnection(e, c);
         encode(c, args);
@@ -790,6 +895,8 @@ public final class NettyClient implements AutoCloseable {
 
   CompletableFuture<Object> callAsync(ClientMethod m, Object[] args, Cluster cluster) {
     CallFuture result = new CallFuture();
+    result.span = currentSpan();
+    result.endsSpan = true;
     long start = System.nanoTime();
     cluster.retryBudget.deposit();
     attemptAsync(m, args, cluster, null, result, 1, start, deadlineFor(m, start), null);
@@ -799,10 +906,13 @@ public final class NettyClient implements AutoCloseable {
   /**
    * One copy of a call, on {@code e}, for the copying policies: completes with the decoded result
    * or the failure; cancelling it cancels the call.
+   *
+   * @param span the call's span, whose context the copy carries (it does not end it); or null
    */
   CompletableFuture<Object> copy(ClientMethod m, Object[] args, Cluster cluster, Endpoint e,
-      int attempt, long start, long deadline) {
+      int attempt, long start, long deadline, CallTracer.ClientSpan span) {
     CallFuture result = new CallFuture();
+    result.span = span;
     attemptAsync(m, args, cluster, null, result, attempt, start, deadline, e);
     return result;
   }
@@ -849,6 +959,10 @@ public final class NettyClient implements AutoCloseable {
       return; // cancelled while connecting
     }
     result.current = c;
+    c.span = result.span;
+    if (c.span != null) {
+      c.span.server(c.endpoint.host, c.endpoint.port);
+    }
     try {
       encode(c, c.args);
     } catch (RpcException r) {

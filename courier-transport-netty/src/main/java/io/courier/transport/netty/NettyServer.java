@@ -58,6 +58,11 @@ public final class NettyServer {
     dispatcher.access = access != null && access.enabled() ? access : null;
   }
 
+  /** Traces the calls served; null for none. Before {@link #start}. */
+  public void tracer(io.courier.spi.CallTracer tracer) {
+    dispatcher.tracer = tracer;
+  }
+
   public synchronized void start() {
     if (serverChannel != null) {
       throw new IllegalStateException("server already started on port " + port);

@@ -95,7 +95,7 @@ final class ReflectionService implements ServerReflection {
     }
     Deadline d = CallContext.currentDeadline();
     return JsonInvoker.run(m, body, shape.kind() == JsonShape.Kind.OBJECT,
-            d == null ? 0 : d.nanoTime(), () -> false, CallContext.identity())
+            d == null ? 0 : d.nanoTime(), () -> false, CallContext.identity(), null)
         .thenApply(json -> json == null ? "null" : new String(json, StandardCharsets.UTF_8));
   }
 }

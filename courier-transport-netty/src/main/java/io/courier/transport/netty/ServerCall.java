@@ -14,6 +14,7 @@ import io.courier.internal.protocol.Frame;
 import io.courier.internal.protocol.FrameCodec;
 import io.courier.internal.protocol.InboundFrame;
 import io.courier.internal.server.ServerMethod;
+import io.courier.spi.CallTracer;
 import io.courier.spi.Compressor;
 import io.courier.spi.Serializer;
 import io.netty.buffer.ByteBuf;
@@ -46,6 +47,8 @@ final class ServerCall implements Runnable {
   volatile boolean cancelled;
   /** The authenticated caller, or null; set before the call is handed to its executor. */
   Identity identity;
+  /** The call's span, or null when the server traces nothing; set before it is handed on. */
+  CallTracer.ServerSpan span;
   /** Whether the call's time feeds the adaptive limit; event loop only. */
   boolean sampled = true;
 
@@ -108,6 +111,7 @@ final class ServerCall implements Runnable {
       return;
     }
     Object result;
+    CallTracer.Scope traced = span == null ? null : span.makeCurrent();
     try (CallContext.Scope ignored =
             CallContext.replaceDeadline(hasDeadline ? Deadline.atNanoTime(deadlineNanos) : null);
         CallContext.Scope caller = CallContext.enterIdentity(identity)) {
@@ -115,6 +119,10 @@ final class ServerCall implements Runnable {
     } catch (Throwable t) {
       respondThrowable(t);
       return;
+    } finally {
+      if (traced != null) {
+        traced.close();
+      }
     }
     if (method.descriptor().kind() == MethodDescriptor.Kind.ASYNC) {
       if (result == null) {
@@ -157,6 +165,7 @@ final class ServerCall implements Runnable {
       buf.setByte(Frame.OFF_COMPRESSOR, used);
       stampTimes(buf);
       FrameCodec.finish(buf, 0, 0);
+      traceEnd(Status.Code.OK, null);
       connection.callDone(this, buf);
       buf = null;
     } catch (Throwable t) {
@@ -174,6 +183,12 @@ final class ServerCall implements Runnable {
    * passed (it has given up), with DEADLINE_EXCEEDED when only the server's clamp did.
    */
   private void finishExpired() {
+    if (oneWay && !cancelled && !expired()) {
+      traceEnd(Status.Code.OK, null); // ran, and needs no answer
+    }
+    // a caller that cancels at its deadline has the same deadline as this call: say which passed
+    traceEnd(cancelled && !expired() ? Status.Code.CANCELLED : Status.Code.DEADLINE_EXCEEDED,
+        null);
     if (clamped && !oneWay && !cancelled) {
       respondError(ErrorReason.DEADLINE_EXCEEDED, method.displayName()
           + " exceeded the server's maximum timeout", null, null);
@@ -200,6 +215,8 @@ final class ServerCall implements Runnable {
       t.printStackTrace(new PrintWriter(sw));
       stack = sw.toString();
     }
+    traceEnd(t instanceof RpcException r0 ? r0.status().code()
+        : ErrorReason.APPLICATION_ERROR.code(), t);
     if (t instanceof RpcException r) {
       // the exception's own status: a method may throw PERMISSION_DENIED, NOT_FOUND and the like
       respondError(r.status().code(), r.reason(), r.status().description(), r.remoteClassName(),
@@ -217,6 +234,7 @@ final class ServerCall implements Runnable {
   /** Sends an error answer with a status of its own (none for one-way calls). */
   void respondError(Status.Code code, ErrorReason reason, String description, String remoteClass,
       String stack) {
+    traceEnd(code, null);
     if (oneWay || cancelled) {
       connection.callDone(this, null);
       return;
@@ -227,5 +245,13 @@ final class ServerCall implements Runnable {
     stampTimes(buf);
     FrameCodec.finish(buf, 0, 0);
     connection.callDone(this, buf);
+  }
+
+  /** Ends the call's span, if it has one and it is still open. */
+  private void traceEnd(Status.Code code, Throwable error) {
+    CallTracer.ServerSpan s = span;
+    if (s != null) {
+      s.end(code, error);
+    }
   }
 }

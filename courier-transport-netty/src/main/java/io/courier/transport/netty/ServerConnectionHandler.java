@@ -335,11 +335,17 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
       timeout = max;
     }
     if (stream != 0) {
-      streams.start(m, s, f, timeout, identity);
+      streams.start(m, s, f, timeout, identity, metadata);
       return true;
     }
     ServerCall call = new ServerCall(this, m, s, f, timeout, clamped);
     call.identity = identity;
+    io.courier.spi.CallTracer tracer = dispatcher.tracer;
+    if (tracer != null) {
+      call.span = tracer.startServer(io.courier.spi.CallTracer.Protocol.COURIER,
+          m.descriptor().serviceName(), m.descriptor().name(), metadata::get,
+          channel.localAddress(), channel.remoteAddress());
+    }
     inFlight.put(id, call);
     dispatcher.inFlight.incrementAndGet();
     Executor executor = m.executor();

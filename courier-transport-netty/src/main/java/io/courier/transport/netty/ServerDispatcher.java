@@ -28,6 +28,8 @@ final class ServerDispatcher {
   volatile boolean draining;
   /** Authentication and access rules; null when the server has no authenticator. */
   volatile AccessControl access;
+  /** Traces calls; null when the server traces nothing. */
+  volatile io.courier.spi.CallTracer tracer;
   /** gRPC paths to methods, built on the first gRPC connection. */
   private volatile GrpcServices grpc;
   volatile int grpcMaxMessageBytes = GrpcServices.DEFAULT_MAX_MESSAGE_BYTES;

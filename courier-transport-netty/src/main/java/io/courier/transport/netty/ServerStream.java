@@ -4,6 +4,7 @@ import io.courier.CallContext;
 import io.courier.Deadline;
 import io.courier.ErrorReason;
 import io.courier.RpcException;
+import io.courier.Status;
 import io.courier.auth.Identity;
 import io.courier.core.MethodDescriptor;
 import io.courier.internal.codec.Bodies;
@@ -13,6 +14,7 @@ import io.courier.internal.protocol.Frame;
 import io.courier.internal.protocol.FrameCodec;
 import io.courier.internal.protocol.InboundFrame;
 import io.courier.internal.server.ServerMethod;
+import io.courier.spi.CallTracer;
 import io.courier.spi.Serializer;
 import io.courier.stream.StreamObserver;
 import io.netty.buffer.ByteBuf;
@@ -48,6 +50,8 @@ final class ServerStream extends StreamCall {
   private boolean countReleased;
   /** The authenticated caller, or null; set before {@link #start()}. */
   Identity identity;
+  /** The stream's span, or null when the server traces nothing; set before it starts. */
+  CallTracer.ServerSpan span;
 
   ServerStream(ServerStreams streams, Channel channel, ServerConfig config, ServerMethod method,
       Serializer serializer, InboundFrame open, long timeoutMillis) {
@@ -91,7 +95,8 @@ final class ServerStream extends StreamCall {
     }
     try (CallContext.Scope ignored =
             CallContext.replaceDeadline(hasDeadline ? Deadline.atNanoTime(deadlineNanos) : null);
-        CallContext.Scope caller = CallContext.enterIdentity(identity)) {
+        CallContext.Scope caller = CallContext.enterIdentity(identity);
+        CallTracer.Scope traced = enterSpan()) {
       if (method.descriptor().kind() == MethodDescriptor.Kind.SERVER_STREAMING) {
         Object[] decoded;
         try (InputStream in = Bodies.open(f.body(), f.compressorId, maxFrameBytes)) {
@@ -168,6 +173,20 @@ final class ServerStream extends StreamCall {
     ErrorReason reason = ErrorReason.APPLICATION_ERROR;
     return new RpcException(reason.code().toStatus().withDescription(t.getMessage()), reason,
         t.getClass().getName(), stack, null, 0, null, null);
+  }
+
+  @Override
+  void ended(RpcException error) {
+    CallTracer.ServerSpan s = span;
+    if (s != null) {
+      s.end(error == null ? Status.Code.OK : error.status().code(), error);
+    }
+  }
+
+  @Override
+  CallTracer.Scope enterSpan() {
+    CallTracer.ServerSpan s = span;
+    return s == null ? null : s.makeCurrent();
   }
 
   @Override

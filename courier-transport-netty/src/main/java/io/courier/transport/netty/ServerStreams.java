@@ -96,11 +96,17 @@ final class ServerStreams {
 
   /** Opens an admitted stream; it owns {@code f} from now on. Event loop. */
   void start(ServerMethod method, Serializer serializer, InboundFrame f, long timeoutMillis,
-      Identity identity) {
+      Identity identity, java.util.Map<String, String> metadata) {
     Channel ch = connection.channel();
     ServerStream s = new ServerStream(this, ch, connection.config(), method, serializer, f,
         timeoutMillis);
     s.identity = identity;
+    io.courier.spi.CallTracer tracer = dispatcher.tracer;
+    if (tracer != null) {
+      s.span = tracer.startServer(io.courier.spi.CallTracer.Protocol.COURIER,
+          method.descriptor().serviceName(), method.descriptor().name(), metadata::get,
+          ch.localAddress(), ch.remoteAddress());
+    }
     open.put(f.requestId, s);
     dispatcher.inFlight.incrementAndGet();
     s.start();

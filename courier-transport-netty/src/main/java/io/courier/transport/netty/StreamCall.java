@@ -7,6 +7,7 @@ import io.courier.internal.protocol.ErrorBody;
 import io.courier.internal.protocol.Frame;
 import io.courier.internal.protocol.FrameCodec;
 import io.courier.internal.protocol.InboundFrame;
+import io.courier.spi.CallTracer;
 import io.courier.spi.Compressor;
 import io.courier.spi.Serializer;
 import io.courier.stream.CallStreamObserver;
@@ -155,6 +156,17 @@ abstract class StreamCall implements CallStreamObserver<Object> {
     end(null);
   }
 
+  /**
+   * The call ended with {@code error} (null: OK): ends its span, if it is traced. Only the first
+   * call counts.
+   */
+  void ended(RpcException error) {}
+
+  /** Makes the call's span current for a callback; null when it is not traced. */
+  CallTracer.Scope enterSpan() {
+    return null;
+  }
+
   /** Ends the outbound direction, normally or (server only) with an error status. */
   final void end(RpcException error) {
     synchronized (this) {
@@ -165,6 +177,9 @@ abstract class StreamCall implements CallStreamObserver<Object> {
         throw new IllegalStateException("the stream of " + displayName + " was already ended");
       }
       outClosed = true;
+      if (direction() != 0) {
+        ended(error); // the server's END ends the call
+      }
       ByteBuf end = endFrame(error);
       if (waiting.isEmpty()) {
         queueEnd(end);
@@ -385,6 +400,7 @@ abstract class StreamCall implements CallStreamObserver<Object> {
       inError = error;
       onClosed(false);
     }
+    ended(error);
     scheduleDelivery();
   }
 
@@ -445,6 +461,7 @@ abstract class StreamCall implements CallStreamObserver<Object> {
           }
         }
         onClosed(false);
+        ended(why);
       }
     }
     if (handler != null) {
@@ -499,7 +516,7 @@ abstract class StreamCall implements CallStreamObserver<Object> {
         }
       }
       if (f == null) {
-        try {
+        try (CallTracer.Scope s = enterSpan()) {
           if (error == null) {
             t.onCompleted();
           } else {
@@ -520,7 +537,7 @@ abstract class StreamCall implements CallStreamObserver<Object> {
       } finally {
         f.release();
       }
-      try {
+      try (CallTracer.Scope s = enterSpan()) {
         t.onNext(value);
       } catch (Throwable x) {
         abort(observerFailed(x), true);
