@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletionException;
+import java.util.regex.Pattern;
 
 /**
  * Where the commands that call a service send their calls ({@code --registry} or
@@ -28,6 +29,9 @@ final class Target {
   /** Reasons of a call that never reached a server: the command exits with status 3. */
   private static final Set<ErrorReason> UNREACHABLE = Set.of(ErrorReason.CONNECT_FAILED,
       ErrorReason.NO_PROVIDER, ErrorReason.TLS_HANDSHAKE_FAILED, ErrorReason.NOT_SENT);
+
+  private static final Pattern REFLECTION_METHOD =
+      Pattern.compile("^ServerReflection\\.\\w+\\([^)]*\\): ");
 
   private Target() {}
 
@@ -222,7 +226,7 @@ final class Target {
       if (e.reason() == ErrorReason.NO_PROVIDER && args.has("registry")) {
         hint = "\n" + prefix + ": " + registryServices(args.value("registry"));
       }
-      err.println(prefix + ": " + what + ": " + e.getMessage() + hint);
+      err.println(prefix + ": " + what + ": " + describe(e) + hint);
       return exitStatus(e);
     }
     if (args.has("registry") && t instanceof IllegalStateException) {
@@ -232,6 +236,30 @@ final class Target {
     }
     err.println(prefix + ": " + what + ": " + t);
     return CourierCli.EXIT_FAILURE;
+  }
+
+  /**
+   * A failed call as a person reads it: code, reason, message, remote exception class, endpoint
+   * (without the timing breakdown of {@link RpcException#getMessage()}).
+   */
+  static String describe(RpcException e) {
+    StringBuilder b = new StringBuilder(e.status().code().name());
+    if (!e.reason().name().equals(e.status().code().name())
+        && e.reason() != ErrorReason.UNKNOWN_REASON) {
+      b.append(" (").append(e.reason().name()).append(')');
+    }
+    String description = e.status().description();
+    if (description != null) {
+      // the reflection service is how the command calls, not what the user called
+      b.append(": ").append(REFLECTION_METHOD.matcher(description).replaceFirst(""));
+    }
+    if (e.remoteClassName() != null) {
+      b.append(" [remote ").append(e.remoteClassName()).append(']');
+    }
+    if (e.endpoint() != null) {
+      b.append("; endpoint ").append(e.endpoint());
+    }
+    return b.toString();
   }
 
   /** What the registry holds, to go with a NO_PROVIDER failure. */

@@ -229,8 +229,9 @@ class ServiceCommandsTest {
     Result r = run("call", "cli.Greeter.add", "[1, 2]", "--address", nobody);
     assertThat(r.status()).isEqualTo(CourierCli.EXIT_UNAVAILABLE);
     assertThat(r.out()).isEmpty();
-    assertThat(r.err()).startsWith("courier call: cli.Greeter.add failed: UNAVAILABLE")
-        .contains(nobody);
+    assertThat(r.err()).startsWith("courier call: cli.Greeter.add failed: UNAVAILABLE"
+        + " (CONNECT_FAILED): cannot connect to " + nobody).contains("; endpoint " + nobody)
+        .doesNotContain("ServerReflection", "time spent");
 
     Result describe = run("describe", "cli.Greeter", "--address", nobody);
     assertThat(describe.status()).isEqualTo(CourierCli.EXIT_UNAVAILABLE);
