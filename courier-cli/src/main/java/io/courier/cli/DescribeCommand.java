@@ -30,8 +30,9 @@ final class DescribeCommand implements Command {
   public String description() {
     return "Asks a server (directly, or one the registry names) for the methods of <service>:\n"
         + "for each its signature, call ID (hex and decimal), kind (unary, one-way, server or\n"
-        + "bidirectional streaming) and parameter names, which are the keys of named arguments\n"
-        + "in 'courier call'. An unknown service is an error that lists the services served.\n\n"
+        + "bidirectional streaming), the annotations that change how it is called\n"
+        + "(@Idempotent, @NonBlocking, @Timeout, @MaxConcurrentCalls) and parameter names, which\n"
+        + "are the keys of named arguments in 'courier call'. An unknown service is an error that lists the services served.\n\n"
         + "Example: courier describe demo.Shop --address 127.0.0.1:9000\n\n"
         + "Exit status: 0 described; 1 the server does not serve it; 2 invalid command line;\n"
         + "3 the server or registry could not be reached.";
@@ -87,6 +88,9 @@ final class DescribeCommand implements Command {
       b.append("    call ID    ").append(hex(m.callId())).append(" (").append(m.callId())
           .append(")\n");
       b.append("    kind       ").append(kind(m.kind())).append('\n');
+      if (!m.annotations().isEmpty()) {
+        b.append("    declared   ").append(String.join(" ", m.annotations())).append('\n');
+      }
       b.append("    signature  ").append(m.signature()).append('\n');
     }
     return b.toString();
@@ -101,6 +105,7 @@ final class DescribeCommand implements Command {
       o.put("callIdHex", hex(m.callId()));
       o.put("kind", kind(m.kind()));
       o.put("signature", m.signature());
+      o.put("annotations", m.annotations());
       List<Map<String, String>> params = new ArrayList<>();
       for (int i = 0; i < m.parameterTypes().size(); i++) {
         Map<String, String> p = new LinkedHashMap<>();

@@ -134,6 +134,8 @@ class ServiceCommandsTest {
     assertThat(r.out()).startsWith("cli.Greeter: 5 methods\n")
         .contains("  int add(int a, int b)\n    call ID    " + CallIds.toHex(add) + " (" + add
             + ")\n    kind       unary\n")
+        .contains("  String greet(String name)\n    call ID    ")
+        .contains("    declared   @Idempotent @Timeout(millis = 2000)\n")
         .contains("  List<String> repeat(String word, int times)\n")
         .contains("  void note(String text)\n").contains("kind       one-way");
     // every method the server serves, with the call ID a typed client sends
@@ -144,8 +146,8 @@ class ServiceCommandsTest {
     assertThat(json.status()).as(json.err()).isZero();
     assertThat(json.out()).contains("\"callId\" : " + add)
         .contains("\"callIdHex\" : \"" + CallIds.toHex(add) + "\"")
-        .contains("\"type\" : \"java.util.List<java.lang.String>\"".replace(
-            "java.util.List<java.lang.String>", "java.lang.String"));
+        .contains("\"annotations\" : [ \"@Idempotent\", \"@Timeout(millis = 2000)\" ]")
+        .contains("\"resultType\" : \"java.util.List<java.lang.String>\"");
   }
 
   @Test
