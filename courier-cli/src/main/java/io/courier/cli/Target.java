@@ -225,6 +225,10 @@ final class Target {
       String hint = "";
       if (e.reason() == ErrorReason.NO_PROVIDER && args.has("registry")) {
         hint = "\n" + prefix + ": " + registryServices(args.value("registry"));
+      } else if (e.reason() == ErrorReason.TLS_HANDSHAKE_FAILED && !args.has("tls-ca")
+          && !args.has("tls-cert")) {
+        hint = "\n" + prefix + ": to connect with TLS, give --tls-ca <pem> (and --tls-cert"
+            + " <pem> --tls-key <pem> for mutual TLS)";
       }
       err.println(prefix + ": " + what + ": " + describe(e) + hint);
       return exitStatus(e);
