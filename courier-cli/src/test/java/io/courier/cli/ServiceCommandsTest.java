@@ -310,7 +310,7 @@ class ServiceCommandsTest {
         "--concurrency", "4", "--duration", "1500ms");
     assertThat(r.status()).as(r.err()).isZero();
     assertThat(r.err()).isEmpty();
-    assertThat(r.out()).containsPattern("(?m)^  1\\.\\ds  [\\d,]+ calls  [\\d,]+ calls/s  0"
+    assertThat(r.out()).containsPattern("(?m)^ *\\d+\\.\\ds  [\\d,]+ calls  [\\d,]+ calls/s  0"
         + " errors  p50 [\\d.]+ ms  p99 [\\d.]+ ms$");
     long calls = number(r.out(), "cli\\.Greeter\\.add: ([\\d,]+) calls in [\\d.]+ s from 4"
         + " callers");
