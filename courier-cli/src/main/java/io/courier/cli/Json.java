@@ -2,6 +2,7 @@ package io.courier.cli;
 
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -13,7 +14,9 @@ import java.util.regex.Pattern;
 final class Json {
 
   private static final ObjectMapper MAPPER = new ObjectMapper()
-      .enable(SerializationFeature.INDENT_OUTPUT);
+      .enable(SerializationFeature.INDENT_OUTPUT)
+      // '[1, 2] 3' is not one JSON text: say so here rather than let the server refuse it
+      .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
   private static final Pattern UNRECOGNIZED = Pattern.compile("^Unrecognized token '([^']*)'");
 

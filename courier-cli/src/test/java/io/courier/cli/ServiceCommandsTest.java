@@ -218,6 +218,11 @@ class ServiceCommandsTest {
     assertThat(word.err()).contains("at line 1, column 5").contains("'two'")
         .contains("  [1, two]\n      ^\n");
 
+    Result trailing = run("call", "cli.Greeter.add", "[1, 2] [3]", "--address", address);
+    assertThat(trailing.status()).isEqualTo(CourierCli.EXIT_USAGE);
+    assertThat(trailing.err()).startsWith("courier call: the arguments are not valid JSON at"
+        + " line 1, column ").contains("Trailing token");
+
     Result scalar = run("call", "cli.Greeter.tick", "7", "--address", address);
     assertThat(scalar.status()).isEqualTo(CourierCli.EXIT_USAGE);
     assertThat(scalar.err()).startsWith("courier call: the arguments are a JSON number"

@@ -28,8 +28,7 @@ class TlsCommandsTest {
 
   @BeforeAll
   static void start() throws Exception {
-    assumeTrue(ServiceCommandsTestSupport.onPath("openssl") && ServiceCommandsTestSupport
-        .onPath("bash"), "needs openssl and bash");
+    assumeTrue(Tools.onPath("openssl") && Tools.onPath("bash"), "needs openssl and bash");
     // a CA, a server certificate for localhost, a client certificate, and a CA nobody uses
     String script = String.join("\n",
         "set -e",

@@ -3,10 +3,10 @@ package io.courier.cli;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** What the command tests need from the machine. */
-final class ServiceCommandsTestSupport {
+/** The tools on this machine that some tests need. */
+final class Tools {
 
-  private ServiceCommandsTestSupport() {}
+  private Tools() {}
 
   /** Whether {@code tool} is an executable on the PATH. */
   static boolean onPath(String tool) {
