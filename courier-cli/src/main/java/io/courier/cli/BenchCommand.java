@@ -100,13 +100,7 @@ final class BenchCommand implements Command {
       while (!run.await(TimeUnit.SECONDS.toNanos(1))) {
         run.latencies.getIntervalHistogramInto(run.interval);
         total.add(run.interval);
-        String line = progress(System.nanoTime() - begin, run, total);
-        if (tty) {
-          out.print("\r" + line + "\u001b[K");
-        } else {
-          out.println(line);
-        }
-        out.flush();
+        show(out, tty, progress(System.nanoTime() - begin, run, total));
       }
       run.latencies.getIntervalHistogramInto(run.interval);
       total.add(run.interval);
@@ -116,6 +110,19 @@ final class BenchCommand implements Command {
       out.print(summary(call, concurrency, rate, run, total));
       return run.failed.sum() == 0 ? CourierCli.EXIT_OK : CourierCli.EXIT_FAILURE;
     }
+  }
+
+  /**
+   * Prints a progress line: on a terminal over the previous one (carriage return, then erase to
+   * the end of the line), elsewhere (a file, a pipe, a CI log) as a line of its own.
+   */
+  static void show(PrintStream out, boolean tty, String line) {
+    if (tty) {
+      out.print("\r" + line + "\u001b[K");
+    } else {
+      out.println(line);
+    }
+    out.flush();
   }
 
   private static String progress(long elapsedNanos, Run run, Histogram total) {

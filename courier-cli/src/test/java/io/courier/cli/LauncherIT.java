@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -18,6 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
  * run them: the jar is self-contained (registries, serializers, the JSON checks of
  * {@code call}) and the script passes arguments, signals and exit status through.
  */
+@ExtendWith(LeakCheck.class)
 class LauncherIT {
 
   private static Path root;

@@ -329,6 +329,24 @@ class ServiceCommandsTest {
   }
 
   @Test
+  void progressRewritesItsLineOnATerminalAndAppendsElsewhere() {
+    ByteArrayOutputStream terminal = new ByteArrayOutputStream();
+    ByteArrayOutputStream file = new ByteArrayOutputStream();
+    try (PrintStream t = new PrintStream(terminal, true, StandardCharsets.UTF_8);
+        PrintStream f = new PrintStream(file, true, StandardCharsets.UTF_8)) {
+      for (String line : new String[] {"1.0s  10 calls", "2.0s  20 calls"}) {
+        BenchCommand.show(t, true, line);
+        BenchCommand.show(f, false, line);
+      }
+    }
+    assertThat(terminal.toString(StandardCharsets.UTF_8))
+        .isEqualTo("\r1.0s  10 calls\u001b[K\r2.0s  20 calls\u001b[K");
+    assertThat(file.toString(StandardCharsets.UTF_8))
+        .isEqualTo("1.0s  10 calls" + System.lineSeparator() + "2.0s  20 calls"
+            + System.lineSeparator());
+  }
+
+  @Test
   void benchCountsErrorsByStatus() {
     impl.ticks.set(0);
     Result r = run("bench", "cli.Greeter.tick", "--registry", zk.uri(), "--concurrency", "2",
