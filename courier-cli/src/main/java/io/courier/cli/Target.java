@@ -37,10 +37,17 @@ final class Target {
 
   /** The options of the target, the timeout, the credentials and TLS. */
   static List<Option> options(String defaultTimeout) {
-    return List.of(
+    List<Option> options = new ArrayList<>(List.of(
         Option.value("registry", "<uri>", null,
             "find the service in this registry, e.g. zookeeper://127.0.0.1:2181/courier"),
-        Option.value("address", "<host:port>", null, "call this server directly"),
+        Option.value("address", "<host:port>", null, "call this server directly")));
+    options.addAll(connectionOptions(defaultTimeout));
+    return options;
+  }
+
+  /** The timeout, the credentials and TLS: how to call, whoever is called. */
+  static List<Option> connectionOptions(String defaultTimeout) {
+    return List.of(
         Option.value("timeout", "<duration>", defaultTimeout,
             "deadline of each call, e.g. 500ms, 2s, 1m"),
         Option.value("token", "<token>", null, "send this bearer token with each call"),
@@ -67,13 +74,7 @@ final class Target {
       throw new UsageException(prefix + ": give --registry <uri> or --address <host:port>"
           + (args.has("registry") ? ", not both" : ""));
     }
-    CourierClient.Builder b = CourierClient.builder()
-        // a one-off command: no provider list left behind in the home directory
-        .registryCacheDir(null)
-        // the call is tried once: the command reports its first failure as it is
-        .maxAttempts(1)
-        .timeout(duration(prefix, "timeout", args.value("timeout")))
-        .connectTimeout(Duration.ofSeconds(3));
+    CourierClient.Builder b = builder(command, args);
     if (args.has("registry")) {
       b.registry(args.value("registry"));
     } else {
@@ -85,6 +86,27 @@ final class Target {
       }
       b.address(address);
     }
+    try {
+      return b.build();
+    } catch (IllegalArgumentException | IllegalStateException e) {
+      throw new UsageException(prefix + ": " + e.getMessage());
+    }
+  }
+
+  /**
+   * A client builder with the timeout, credentials and TLS the arguments give, and no target.
+   *
+   * @throws UsageException when an option's value is malformed
+   */
+  static CourierClient.Builder builder(String command, Arguments args) throws UsageException {
+    String prefix = "courier " + command;
+    CourierClient.Builder b = CourierClient.builder()
+        // a one-off command: no provider list left behind in the home directory
+        .registryCacheDir(null)
+        // the call is tried once: the command reports its first failure as it is
+        .maxAttempts(1)
+        .timeout(duration(prefix, "timeout", args.value("timeout")))
+        .connectTimeout(Duration.ofSeconds(3));
     if (args.has("token") && args.has("token-file")) {
       throw new UsageException(prefix + ": give --token or --token-file, not both");
     }
@@ -102,11 +124,7 @@ final class Target {
     if (tls != null) {
       b.tls(tls);
     }
-    try {
-      return b.build();
-    } catch (IllegalArgumentException | IllegalStateException e) {
-      throw new UsageException(prefix + ": " + e.getMessage());
-    }
+    return b;
   }
 
   private static String tokenFile(String prefix, String file) throws UsageException {

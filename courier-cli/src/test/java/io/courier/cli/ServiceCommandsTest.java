@@ -5,7 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.courier.auth.Authenticator;
 import io.courier.auth.Identity;
 import io.courier.core.CallIds;
+import io.courier.core.Registries;
 import io.courier.core.ServiceDescriptor;
+import io.courier.registry.Registry;
+import io.courier.registry.ServiceInstance;
 import io.courier.registry.embedded.EmbeddedZooKeeper;
 import io.courier.server.CourierServer;
 import java.io.ByteArrayOutputStream;
@@ -105,6 +108,32 @@ class ServiceCommandsTest {
     Result named = run("list", "--registry", zk.uri(), "no.Such");
     assertThat(named.status()).isZero();
     assertThat(named.out()).isEqualTo("no.Such  (0 instances)\n");
+  }
+
+  @Test
+  void probeTellsWhichInstancesAreUp() throws Exception {
+    int dead = freePort();
+    try (Registry other = Registries.open(zk.uri())) {
+      other.register(ServiceInstance.builder("cli.Zombie", "127.0.0.1", dead).build());
+      // a stale registration: a live Courier server that does not serve the service
+      other.register(ServiceInstance.builder("cli.Zombie", "127.0.0.1", server.port()).build());
+      Result r = run("list", "--registry", zk.uri(), "--probe", "cli.Greeter", "cli.Zombie");
+      assertThat(r.status()).as(r.err()).isZero();
+      assertThat(r.out()).containsPattern("(?m)^  " + Pattern.quote(address)
+              + "  courier  .*  health=up \\(answered in [\\d.]+ ms\\)$")
+          .containsPattern("(?m)^  127\\.0\\.0\\.1:" + dead + "  courier  .*  health=down"
+              + " \\(UNAVAILABLE \\(CONNECT_FAILED\\): cannot connect to 127\\.0\\.0\\.1:" + dead)
+          .containsPattern("(?m)^cli\\.Zombie  \\(2 instances\\)\n(  .*\n)*  "
+              + Pattern.quote(address) + "  courier  .*  health=wrong-service \\(answered in"
+              + " [\\d.]+ ms without serving cli\\.Zombie\\)$");
+
+      Result json = run("list", "--registry", zk.uri(), "--probe", "--json", "cli.Greeter");
+      assertThat(json.status()).isZero();
+      assertThat(json.out()).contains("\"health\" : \"up\"").contains("\"healthDetail\" : ");
+
+      Result notProbed = run("list", "--registry", zk.uri(), "cli.Greeter");
+      assertThat(notProbed.out()).doesNotContain("health");
+    }
   }
 
   @Test
