@@ -45,6 +45,19 @@ public interface Registry extends AutoCloseable {
   /** The service's instances now. */
   List<ServiceInstance> lookup(String service);
 
+  /**
+   * The names of the services that have at least one registered instance now, sorted: for
+   * tools that list what a registry holds ({@code courier list}).
+   *
+   * @throws UnsupportedOperationException when this registry cannot list its services (the
+   *     default)
+   * @since 0.1.0
+   */
+  default List<String> services() {
+    throw new UnsupportedOperationException(getClass().getSimpleName()
+        + " cannot list its services");
+  }
+
   /** Unregisters what this registry registered, stops subscriptions, disconnects. */
   @Override
   void close();

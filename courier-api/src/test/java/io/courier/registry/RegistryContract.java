@@ -136,6 +136,22 @@ public abstract class RegistryContract {
   }
 
   @Test
+  void servicesAreThoseWithProvidersNowSorted() throws Exception {
+    String b = service("ListedB");
+    String a = service("ListedA");
+    try (Registry provider = open(); Registry consumer = open()) {
+      provider.register(instance(b, 9002));
+      provider.register(instance(a, 9001));
+      provider.register(instance(a, 9003));
+      List<String> names = consumer.services();
+      assertThat(names).contains(a, b).doesNotHaveDuplicates().isSorted();
+      provider.unregister(instance(b, 9002));
+      await(() -> !consumer.services().contains(b), "a service without providers to leave");
+      assertThat(consumer.services()).contains(a);
+    }
+  }
+
+  @Test
   void lookupOfAnUnknownServiceIsEmpty() throws Exception {
     try (Registry consumer = open()) {
       assertThat(consumer.lookup(service("Nothing"))).isEmpty();

@@ -18,8 +18,9 @@ import java.util.stream.Collectors;
  * }</pre>
  *
  * <p>Exit status: {@link #EXIT_OK} on success, {@link #EXIT_FAILURE} when a command fails (for
- * example its port is taken), {@link #EXIT_USAGE} for an unknown command or option or a
- * malformed value; the message goes to standard error and names what is valid.
+ * example its port is taken, or a call fails), {@link #EXIT_USAGE} for an unknown command or
+ * option or a malformed value, {@link #EXIT_UNAVAILABLE} when a server or registry cannot be
+ * reached; the message goes to standard error and names what is valid.
  */
 public final class CourierCli {
 
@@ -32,8 +33,15 @@ public final class CourierCli {
   /** Exit status of a command line that is not valid; standard error says what is. */
   public static final int EXIT_USAGE = 2;
 
+  /**
+   * Exit status of a command that could not reach a server or registry (connection refused or
+   * timed out, TLS handshake failed, no provider registered); standard error says which.
+   */
+  public static final int EXIT_UNAVAILABLE = 3;
+
   /** Every command, in the order {@code courier --help} lists them. */
-  static final List<Command> COMMANDS = List.of(new RegistryCommand(), new ChaosCommand());
+  static final List<Command> COMMANDS = List.of(new RegistryCommand(), new ListCommand(),
+      new DescribeCommand(), new CallCommand(), new BenchCommand(), new ChaosCommand());
 
   private CourierCli() {}
 
@@ -49,7 +57,8 @@ public final class CourierCli {
    * @param args the arguments after {@code courier}
    * @param out where results and help go
    * @param err where errors go
-   * @return the exit status: {@link #EXIT_OK}, {@link #EXIT_FAILURE} or {@link #EXIT_USAGE}
+   * @return the exit status: {@link #EXIT_OK}, {@link #EXIT_FAILURE}, {@link #EXIT_USAGE} or
+   *     {@link #EXIT_UNAVAILABLE}
    */
   public static int run(String[] args, PrintStream out, PrintStream err) {
     List<String> list = Arrays.asList(args);
@@ -128,7 +137,8 @@ public final class CourierCli {
     b.append("  -h, --help     show this help\n");
     b.append("  -V, --version  print the version\n");
     b.append("\nRun 'courier <command> --help' for a command's options.\n");
-    b.append("Exit status: 0 success, 1 failure, 2 invalid command line.\n");
+    b.append("Exit status: 0 success, 1 failure, 2 invalid command line,"
+        + " 3 server or registry unreachable.\n");
     return b.toString();
   }
 

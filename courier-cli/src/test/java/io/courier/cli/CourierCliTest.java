@@ -41,7 +41,8 @@ class CourierCliTest {
       assertThat(r.out()).startsWith("Usage: courier <command> [options]")
           .contains("  registry  run a registry (an embedded ZooKeeper server) for development")
           .contains("-V, --version")
-          .contains("Exit status: 0 success, 1 failure, 2 invalid command line.");
+          .contains("Exit status: 0 success, 1 failure, 2 invalid command line, 3 server or"
+              + " registry unreachable.");
     }
   }
 
@@ -80,7 +81,8 @@ class CourierCliTest {
     Result r = run("regsitry");
     assertThat(r.status()).isEqualTo(CourierCli.EXIT_USAGE);
     assertThat(r.out()).isEmpty();
-    assertThat(r.err()).startsWith("courier: unknown command 'regsitry' (commands: registry, chaos)")
+    assertThat(r.err()).startsWith("courier: unknown command 'regsitry' (commands: registry, list,"
+        + " describe, call, bench, chaos)")
         .contains("Run 'courier --help' for usage.");
     assertThat(run("help", "nothing").status()).isEqualTo(CourierCli.EXIT_USAGE);
   }

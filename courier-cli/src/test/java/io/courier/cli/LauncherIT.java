@@ -3,6 +3,7 @@ package io.courier.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.courier.server.CourierServer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -10,13 +11,15 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code bin/courier} and the shaded {@code courier.jar}, run after packaging exactly as users
- * run them: the jar is self-contained and the script passes arguments, signals and exit status
- * through.
+ * run them: the jar is self-contained (registries, serializers, the JSON checks of
+ * {@code call}) and the script passes arguments, signals and exit status through.
  */
+@ExtendWith(LeakCheck.class)
 class LauncherIT {
 
   private static Path root;
@@ -57,6 +60,36 @@ class LauncherIT {
       registry.terminate(); // the script exec'd java: the signal reaches the JVM
       assertThat(registry.awaitExit()).isZero();
       assertThat(registry.nextLine()).isEqualTo("Courier registry stopped");
+    }
+  }
+
+  @Test
+  void callAndDescribeThroughTheScript() throws Exception {
+    try (CourierServer server = CourierServer.builder().host("127.0.0.1").port(0)
+        .service(Greeter.class, new GreeterImpl()).build().start()) {
+      String address = "127.0.0.1:" + server.port();
+      try (CliProcess call = courier(root.resolve("bin/courier"), "call", "cli.Greeter.greet",
+          "[\"Ada\"]", "--address", address)) {
+        assertThat(call.nextLine()).isEqualTo("\"Hello, Ada\"");
+        assertThat(call.awaitExit()).isZero();
+      }
+      try (CliProcess describe = courier(root.resolve("bin/courier"), "describe", "cli.Greeter",
+          "--address", address, "--json")) {
+        assertThat(describe.awaitExit()).isZero();
+        assertThat(describe.nextLine()).isEqualTo("{");
+      }
+      try (CliProcess bad = courier(root.resolve("bin/courier"), "call", "cli.Greeter.subtract",
+          "[1, 2]", "--address", address)) {
+        assertThat(bad.awaitExit()).isEqualTo(CourierCli.EXIT_FAILURE);
+        assertThat(bad.stderr()).startsWith("courier call: cli.Greeter.subtract failed:"
+            + " UNIMPLEMENTED (UNKNOWN_METHOD)");
+      }
+    }
+    String nobody = "127.0.0.1:" + ServiceCommandsTest.freePort();
+    try (CliProcess down = courier(root.resolve("bin/courier"), "call", "cli.Greeter.add",
+        "[1, 2]", "--address", nobody)) {
+      assertThat(down.awaitExit()).isEqualTo(CourierCli.EXIT_UNAVAILABLE);
+      assertThat(down.stderr()).contains("cannot connect to " + nobody);
     }
   }
 

@@ -26,6 +26,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -502,6 +503,31 @@ final class EtcdRegistry implements Registry {
           e);
     } catch (Exception e) {
       throw new IllegalStateException("cannot look up " + service + " in " + name + ": " + e, e);
+    }
+  }
+
+  @Override
+  public List<String> services() {
+    checkOpen();
+    String all = root + "/";
+    try {
+      GetResponse r = await(client.getKVClient().get(bytes(all),
+          GetOption.builder().isPrefix(true).withKeysOnly(true).build()));
+      TreeSet<String> names = new TreeSet<>();
+      for (KeyValue kv : r.getKvs()) {
+        // <root>/<service>/providers/<host:port>
+        String rest = kv.getKey().toString(StandardCharsets.UTF_8).substring(all.length());
+        int slash = rest.indexOf("/providers/");
+        if (slash > 0 && rest.indexOf('/') == slash) {
+          names.add(rest.substring(0, slash));
+        }
+      }
+      return List.copyOf(names);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while listing the services in " + name, e);
+    } catch (Exception e) {
+      throw new IllegalStateException("cannot list the services in " + name + ": " + e, e);
     }
   }
 

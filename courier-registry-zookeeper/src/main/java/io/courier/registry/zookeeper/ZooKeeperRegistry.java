@@ -225,6 +225,51 @@ final class ZooKeeperRegistry implements Registry {
     }
   }
 
+  @Override
+  public List<String> services() {
+    if (!connected(OPERATION_WAIT_MILLIS)) {
+      throw new IllegalStateException("cannot list the services in " + name
+          + ": not connected (waited " + OPERATION_WAIT_MILLIS + " ms)");
+    }
+    Future<List<String>> read = background.submit(this::readServices);
+    try {
+      return read.get(LOOKUP_READ_MILLIS, TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      read.cancel(true);
+      throw new IllegalStateException("cannot list the services in " + name + ": no answer"
+          + " within " + LOOKUP_READ_MILLIS + " ms (connection lost?)", e);
+    } catch (ExecutionException e) {
+      throw new IllegalStateException("cannot list the services in " + name + ": "
+          + e.getCause(), e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      read.cancel(true);
+      throw new IllegalStateException("interrupted while listing the services in " + name, e);
+    }
+  }
+
+  /** The children of the root with at least one provider node. */
+  private List<String> readServices() throws Exception {
+    List<String> children;
+    try {
+      children = client.getChildren().forPath(root.isEmpty() ? "/" : root);
+    } catch (KeeperException.NoNodeException none) {
+      return List.of();
+    }
+    List<String> out = new ArrayList<>();
+    for (String child : children) {
+      try {
+        if (!client.getChildren().forPath(providers(child)).isEmpty()) {
+          out.add(child);
+        }
+      } catch (KeeperException.NoNodeException none) {
+        // not a service, or its last provider left between the two reads
+      }
+    }
+    out.sort(null);
+    return List.copyOf(out);
+  }
+
   private List<ServiceInstance> read(String service) throws Exception {
     String path = providers(service);
     List<ServiceInstance> out = new ArrayList<>();

@@ -4,6 +4,7 @@ import io.courier.CallContext;
 import io.courier.Deadline;
 import io.courier.ErrorReason;
 import io.courier.RpcException;
+import io.courier.annotation.MaxConcurrentCalls;
 import io.courier.core.MethodDescriptor;
 import io.courier.core.reflect.MethodInfo;
 import io.courier.core.reflect.ServerReflection;
@@ -52,7 +53,26 @@ final class ReflectionService implements ServerReflection {
     MethodDescriptor d = m.descriptor();
     return new MethodInfo(d.name(), d.callId(), d.signature(), d.kind().name(),
         Arrays.stream(m.parameterTypes()).map(Type::getTypeName).toList(),
-        List.of(m.parameterNames()), d.resultType().getTypeName());
+        List.of(m.parameterNames()), d.resultType().getTypeName(), annotations(d));
+  }
+
+  /** The annotations that change how the method is called, as written in source. */
+  private static List<String> annotations(MethodDescriptor d) {
+    List<String> out = new ArrayList<>();
+    if (d.isIdempotent()) {
+      out.add("@Idempotent");
+    }
+    if (d.isNonBlocking()) {
+      out.add("@NonBlocking");
+    }
+    if (d.timeoutMillis() > 0) {
+      out.add("@Timeout(millis = " + d.timeoutMillis() + ")");
+    }
+    MaxConcurrentCalls max = d.method().getAnnotation(MaxConcurrentCalls.class);
+    if (max != null) {
+      out.add("@MaxConcurrentCalls(" + max.value() + ")");
+    }
+    return out;
   }
 
   @Override

@@ -156,6 +156,9 @@ class GenericInvocationTest {
     assertThat(add.parameterTypes()).containsExactly("int", "int");
     assertThat(add.resultType()).isEqualTo("int");
     assertThat(add.kind()).isEqualTo("SYNC");
+    assertThat(add.annotations()).isEmpty();
+    assertThat(methods.stream().filter(m -> m.name().equals("loopThreadName")).findFirst()
+        .orElseThrow().annotations()).containsExactly("@NonBlocking");
     MethodInfo counts = methods.stream().filter(m -> m.name().equals("counts")).findFirst()
         .orElseThrow();
     assertThat(counts.parameterTypes()).containsExactly("java.util.List<java.lang.String>");
