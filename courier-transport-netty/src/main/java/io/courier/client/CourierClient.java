@@ -8,6 +8,7 @@ import io.courier.core.Registries;
 import io.courier.core.ServiceDescriptor;
 import io.courier.core.reflect.ServerReflection;
 import io.courier.core.cluster.LoadBalancers;
+import io.courier.observe.CallObserver;
 import io.courier.registry.Registry;
 import io.courier.internal.codec.Serializers;
 import io.courier.internal.protocol.FrameLimits;
@@ -63,6 +64,7 @@ public final class CourierClient implements AutoCloseable {
         b.backoffMax.toMillis(), b.maxFrameBytes, b.maxPendingBytes, Set.copyOf(b.allowedTypes),
         b.ioThreads, b.callbackExecutor, b.bulkLaneBytes), b.credentials);
     this.config = b;
+    client.observer(b.observer);
     if (b.tls != null) {
       try {
         client.tls(b.tls);
@@ -190,6 +192,7 @@ public final class CourierClient implements AutoCloseable {
     private int bulkLaneBytes = ClientConfig.DEFAULT_BULK_LANE_BYTES;
     private final PolicyTable policies = new PolicyTable();
     private TlsConfig tls;
+    private CallObserver observer;
 
     private Builder() {}
 
@@ -486,6 +489,27 @@ public final class CourierClient implements AutoCloseable {
      */
     public Builder credentials(CallCredentials credentials) {
       this.credentials = Objects.requireNonNull(credentials, "credentials");
+      return this;
+    }
+
+    /**
+     * Reports this client's calls (per service, method and endpoint, with their status, duration
+     * and attempts), its connections, ejections and registry events to {@code observer}, for
+     * example Micrometer meters from {@code courier-metrics-micrometer}:
+     *
+     * <pre>{@code
+     * .observer(CourierMetrics.of(meterRegistry))
+     * }</pre>
+     *
+     * <p>Calls of the copying policies (forking, hedged, broadcast) and streams are not observed
+     * yet. Default: none (nothing is measured). Called again, reports to both.
+     *
+     * @return this
+     * @since 0.1
+     */
+    public Builder observer(CallObserver observer) {
+      this.observer = CallObserver.both(this.observer, Objects.requireNonNull(observer,
+          "observer"));
       return this;
     }
 

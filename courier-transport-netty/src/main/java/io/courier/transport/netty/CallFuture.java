@@ -10,6 +10,8 @@ final class CallFuture extends CompletableFuture<Object> {
 
   /** The attempt in flight, or null before the first is sent. */
   volatile ClientCall current;
+  /** The observed call's trace; null when calls are not observed. Set before the first attempt. */
+  ClientTrace trace;
 
   @Override
   public boolean cancel(boolean mayInterruptIfRunning) {

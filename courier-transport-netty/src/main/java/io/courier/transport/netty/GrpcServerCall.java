@@ -10,6 +10,7 @@ import io.courier.ServerCallInfo;
 import io.courier.Status;
 import io.courier.auth.Identity;
 import io.courier.core.MethodDescriptor;
+import io.courier.observe.CallObserver;
 import io.courier.stream.CallStreamObserver;
 import io.courier.stream.StreamObserver;
 import io.netty.buffer.ByteBuf;
@@ -94,6 +95,13 @@ final class GrpcServerCall {
   private boolean gzipIn;
   private boolean acceptsGzip;
   private ScheduledFuture<?> deadlineTimer;
+  /** Told of the call's end; null when calls are not observed. Event loop only, as below. */
+  private CallObserver.ServerMethodObserver observer;
+  private boolean observerStarted;
+  private ErrorReason observedReason;
+  private long arrivalNanos;
+  private long bytesIn;
+  private long bytesOut;
 
   // deframing
   private CompositeByteBuf cumulation;
@@ -141,6 +149,9 @@ final class GrpcServerCall {
   int onDataFrame(ByteBuf data, int padding, boolean endStream) {
     int bytes = data.readableBytes() + padding;
     endPending |= endStream;
+    if (observer != null) {
+      bytesIn += bytes;
+    }
     if (!finished && started) {
       onData(data);
     }
@@ -177,6 +188,9 @@ final class GrpcServerCall {
   // ---------------------------------------------------------------- request headers
 
   private void onRequestHeaders(Http2Headers h) {
+    if (dispatcher.observers != null) {
+      arrivalNanos = System.nanoTime();
+    }
     CharSequence httpMethod = h.method();
     if (httpMethod == null || !"POST".contentEquals(httpMethod)) {
       reject("405", Status.Code.INTERNAL, "HTTP method " + httpMethod + " is not allowed"
@@ -207,6 +221,10 @@ final class GrpcServerCall {
             + " (or it does not take and return protobuf messages)");
       }
       return;
+    }
+    ServerObservers observers = dispatcher.observers;
+    if (observers != null) {
+      observer = observers.grpc(method.method());
     }
     CharSequence encoding = h.get(GrpcWire.ENCODING_HEADER);
     if (encoding != null && !GrpcWire.IDENTITY.contentEquals(encoding)) {
@@ -247,12 +265,14 @@ final class GrpcServerCall {
               return v == null ? null : v.toString();
             }, conn.channel()));
       } catch (AccessControl.Refused r) {
+        observedReason = r.reason;
         reject("200", r.reason.code(), r.getMessage());
         return;
       }
     }
     String shed = dispatcher.admission.admit(method.method());
     if (shed != null) {
+      observedReason = ErrorReason.OVERLOADED;
       reject("200", Status.Code.RESOURCE_EXHAUSTED, shed);
       return;
     }
@@ -267,6 +287,10 @@ final class GrpcServerCall {
     responses = new ResponseObserver();
     counted = true;
     dispatcher.inFlight.incrementAndGet();
+    if (observer != null) {
+      observerStarted = true;
+      observer.started();
+    }
     if (timeoutNanos >= 0) {
       timeoutNanos = Math.min(timeoutNanos, Long.MAX_VALUE / 4);
       deadline = Deadline.after(timeoutNanos, TimeUnit.NANOSECONDS);
@@ -660,6 +684,7 @@ final class GrpcServerCall {
       return;
     }
     finished = true;
+    observeEnd(code);
     if (sendReset && conn.isActive()) {
       conn.reset(stream, Http2Error.CANCEL);
       conn.flushNow();
@@ -696,6 +721,7 @@ final class GrpcServerCall {
       return;
     }
     finished = true;
+    observeEnd(code);
     boolean plainOk = headersSent && code == Status.Code.OK
         && (description == null || description.isEmpty())
         && (info == null || info.responseTrailers().isEmpty());
@@ -731,6 +757,16 @@ final class GrpcServerCall {
     cleanUp();
   }
 
+  /** Reports the call's end to its observer, if any: once, from where {@code finished} is set. */
+  private void observeEnd(Status.Code code) {
+    CallObserver.ServerMethodObserver o = observer;
+    if (o != null) {
+      observer = null;
+      o.ended(conn.remoteAddress(), code, observedReason, observerStarted,
+          System.nanoTime() - arrivalNanos, bytesIn, bytesOut);
+    }
+  }
+
   private void cleanUp() {
     if (deadlineTimer != null) {
       deadlineTimer.cancel(false);
@@ -763,6 +799,7 @@ final class GrpcServerCall {
    */
   private void writeMessage(ByteBuf framed) {
     int size = framed.readableBytes();
+    bytesOut += size;
     long left = responses.unsentBytes.addAndGet(-size);
     if (finished || !conn.isActive()) {
       framed.release();
