@@ -160,9 +160,9 @@ public final class CourierMetrics implements CallObserver {
       tags = Tags.of("protocol", protocol, "service", service, "method", method);
       Gauge.builder("courier.server.calls.active", active, AtomicInteger::get).tags(tags)
           .description("Calls running on the server").strongReference(true).register(registry);
-      received = Counter.builder("courier.server.bytes.received").baseUnit("bytes").tags(tags)
+      received = Counter.builder("courier.server.bytes.received").tags(tags)
           .description("Request bytes received").register(registry);
-      sent = Counter.builder("courier.server.bytes.sent").baseUnit("bytes").tags(tags)
+      sent = Counter.builder("courier.server.bytes.sent").tags(tags)
           .description("Answer bytes sent").register(registry);
       shed = Counter.builder("courier.server.calls.shed").tags(tags)
           .description("Calls refused by the overload limits (RESOURCE_EXHAUSTED, OVERLOADED)")

@@ -467,6 +467,7 @@ final class GrpcServerCall {
     } catch (RejectedExecutionException e) {
       dispatcher.rejectedCalls.increment();
       sampled = false;
+      observedReason = ErrorReason.OVERLOADED;
       failCall(Status.Code.RESOURCE_EXHAUSTED, "the server is overloaded: " + e.getMessage());
       return false;
     }
