@@ -193,9 +193,10 @@ final class ServerCall implements Runnable {
    * passed (it has given up), with DEADLINE_EXCEEDED when only the server's clamp did.
    */
   private void finishExpired() {
-    if (!oneWay || cancelled) {
-      code = cancelled ? Status.Code.CANCELLED : Status.Code.DEADLINE_EXCEEDED;
-    }
+    // a one-way call that ran to its end is OK; any other call ends here unanswered
+    code = cancelled ? Status.Code.CANCELLED
+        : expired() || !oneWay ? Status.Code.DEADLINE_EXCEEDED
+        : Status.Code.OK;
     if (clamped && !oneWay && !cancelled) {
       respondError(ErrorReason.DEADLINE_EXCEEDED, method.displayName()
           + " exceeded the server's maximum timeout", null, null);
