@@ -232,6 +232,36 @@ class MetricsTest {
   }
 
   @Test
+  void callsShedByAMethodLimitAreCountedOnEachProtocol() throws Exception {
+    CourierServer s = closing(CourierServer.builder().host("127.0.0.1").port(0)
+        .service(Calc.class, calc).maxConcurrentCalls(Calc.class, "awaitAsync", 1)
+        .observer(metrics).build().start());
+    calc.gate = new CountDownLatch(1);
+    try (CourierClient c = CourierClient.builder().address("127.0.0.1:" + s.port()).build()) {
+      Calc k = c.stub(Calc.class);
+      CompletableFuture<Integer> running = k.awaitAsync(1);
+      await(() -> gauge("courier.server.calls.active", "protocol", "courier", "method",
+          "awaitAsync") == 1, "the first call running");
+      assertThatThrownBy(() -> k.awaitAsync(2).get(10, TimeUnit.SECONDS))
+          .hasCauseInstanceOf(RpcException.class)
+          .satisfies(e -> assertThat(((RpcException) e.getCause()).status().code())
+              .isEqualTo(Status.Code.RESOURCE_EXHAUSTED));
+      assertThat(post(s.port(), "/test.Calc/awaitAsync", "[3]").statusCode()).isEqualTo(429);
+      calc.gate.countDown();
+      assertThat(running.get(10, TimeUnit.SECONDS)).isEqualTo(1);
+    }
+    for (String protocol : List.of("courier", "http")) {
+      assertThat(registry.find("courier.server.calls.shed").tags("protocol", protocol,
+          "method", "awaitAsync").counter().count()).as(protocol).isEqualTo(1);
+      assertThat(serverCalls(protocol, "test.Calc", "awaitAsync", "RESOURCE_EXHAUSTED"))
+          .as(protocol).isEqualTo(1);
+    }
+    assertThat(serverCalls("courier", "test.Calc", "awaitAsync", "OK")).isEqualTo(1);
+    assertThat(gauge("courier.server.calls.active", "protocol", "http", "method", "awaitAsync"))
+        .as("a refused call never started").isZero();
+  }
+
+  @Test
   void connectionsAreCountedOpenAcceptedAndRejected() throws Exception {
     CourierServer s = closing(CourierServer.builder().host("127.0.0.1").port(0)
         .service(Calc.class, calc).maxConnections(1).observer(metrics).build().start());
