@@ -565,7 +565,7 @@ public final class CourierServer implements AutoCloseable {
      * .observer(CourierMetrics.of(meterRegistry))
      * }</pre>
      *
-     * <p>Unary and one-way calls are observed on every protocol; streams are not yet. Default:
+     * <p>Unary and one-way calls and streams are observed on every protocol. Default:
      * none (nothing is measured, and a call costs one null check). Called again (or with
      * {@link #accessLog}), reports to each.
      *

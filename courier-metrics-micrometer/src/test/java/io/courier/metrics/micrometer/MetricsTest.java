@@ -11,6 +11,7 @@ import io.courier.client.CourierClient;
 import io.courier.client.GrpcClient;
 import io.courier.registry.embedded.EmbeddedZooKeeper;
 import io.courier.server.CourierServer;
+import io.courier.stream.StreamObserver;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
@@ -50,6 +51,9 @@ class MetricsTest {
     int await(int token);
 
     CompletableFuture<Integer> awaitAsync(int token);
+
+    /** Sends 1 to n, or fails at once when n is negative. */
+    void count(int n, StreamObserver<Integer> out);
   }
 
   /** gRPC methods take and return protobuf messages. */
@@ -86,6 +90,18 @@ class MetricsTest {
     @Override
     public CompletableFuture<Integer> awaitAsync(int token) {
       return CompletableFuture.supplyAsync(() -> await(token));
+    }
+
+    @Override
+    public void count(int n, StreamObserver<Integer> out) {
+      if (n < 0) {
+        out.onError(new RpcException(Status.INVALID_ARGUMENT.withDescription("n: " + n)));
+        return;
+      }
+      for (int i = 1; i <= n; i++) {
+        out.onNext(i);
+      }
+      out.onCompleted();
     }
   }
 
@@ -206,6 +222,56 @@ class MetricsTest {
       assertThat(gauge("courier.server.calls.active", "protocol", protocol, "service", service,
           "method", method)).isZero();
     }
+  }
+
+  @Test
+  void courierStreamsAreCountedWhenTheyEnd() throws Exception {
+    CourierServer s = server();
+    try (CourierClient c = CourierClient.builder().address("127.0.0.1:" + s.port()).build()) {
+      Calc k = c.stub(Calc.class);
+      List<Integer> got = new java.util.concurrent.CopyOnWriteArrayList<>();
+      CompletableFuture<Throwable> done = new CompletableFuture<>();
+      StreamObserver<Integer> collect = new StreamObserver<>() {
+        @Override
+        public void onNext(Integer value) {
+          got.add(value);
+        }
+
+        @Override
+        public void onError(Throwable t) {
+          done.complete(t);
+        }
+
+        @Override
+        public void onCompleted() {
+          done.complete(null);
+        }
+      };
+      k.count(3, collect);
+      assertThat(done.get(10, TimeUnit.SECONDS)).isNull();
+      assertThat(got).containsExactly(1, 2, 3);
+      CompletableFuture<Throwable> failed = new CompletableFuture<>();
+      k.count(-1, new StreamObserver<>() {
+        @Override
+        public void onNext(Integer value) {}
+
+        @Override
+        public void onError(Throwable t) {
+          failed.complete(t);
+        }
+
+        @Override
+        public void onCompleted() {
+          failed.complete(null);
+        }
+      });
+      assertThat(failed.get(10, TimeUnit.SECONDS)).isInstanceOf(RpcException.class);
+    }
+    await(() -> serverCalls("courier", "test.Calc", "count", "INVALID_ARGUMENT") == 1,
+        "the failed stream counted");
+    assertThat(serverCalls("courier", "test.Calc", "count", "OK")).isEqualTo(1);
+    assertThat(gauge("courier.server.calls.active", "protocol", "courier", "method", "count"))
+        .isZero();
   }
 
   @Test

@@ -101,6 +101,10 @@ final class ServerStreams {
     ServerStream s = new ServerStream(this, ch, connection.config(), method, serializer, f,
         timeoutMillis);
     s.identity = identity;
+    ServerObservers observers = dispatcher.observers;
+    if (observers != null && (s.observer = observers.courier(method)) != null) {
+      s.observer.started();
+    }
     open.put(f.requestId, s);
     dispatcher.inFlight.incrementAndGet();
     s.start();
