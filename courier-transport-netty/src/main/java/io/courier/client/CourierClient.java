@@ -8,6 +8,7 @@ import io.courier.core.Registries;
 import io.courier.core.ServiceDescriptor;
 import io.courier.core.reflect.ServerReflection;
 import io.courier.core.cluster.LoadBalancers;
+import io.courier.observe.CallObserver;
 import io.courier.registry.Registry;
 import io.courier.internal.codec.Serializers;
 import io.courier.internal.protocol.FrameLimits;
@@ -64,6 +65,7 @@ public final class CourierClient implements AutoCloseable {
         b.ioThreads, b.callbackExecutor, b.bulkLaneBytes), b.credentials);
     this.config = b;
     client.tracer(b.tracer);
+    client.observer(b.observer);
     if (b.tls != null) {
       try {
         client.tls(b.tls);
@@ -192,6 +194,7 @@ public final class CourierClient implements AutoCloseable {
     private int bulkLaneBytes = ClientConfig.DEFAULT_BULK_LANE_BYTES;
     private final PolicyTable policies = new PolicyTable();
     private TlsConfig tls;
+    private CallObserver observer;
 
     private Builder() {}
 
@@ -504,6 +507,27 @@ public final class CourierClient implements AutoCloseable {
      */
     public Builder tracing(io.courier.spi.CallTracer tracer) {
       this.tracer = Objects.requireNonNull(tracer, "tracer");
+      return this;
+    }
+
+    /**
+     * Reports this client's calls (per service, method and endpoint, with their status, duration
+     * and attempts), its connections, ejections and registry events to {@code observer}, for
+     * example Micrometer meters from {@code courier-metrics-micrometer}:
+     *
+     * <pre>{@code
+     * .observer(CourierMetrics.of(meterRegistry))
+     * }</pre>
+     *
+     * <p>Calls of the copying policies (forking, hedged, broadcast) and streams are not observed
+     * yet. Default: none (nothing is measured). Called again, reports to both.
+     *
+     * @return this
+     * @since 0.1
+     */
+    public Builder observer(CallObserver observer) {
+      this.observer = CallObserver.both(this.observer, Objects.requireNonNull(observer,
+          "observer"));
       return this;
     }
 

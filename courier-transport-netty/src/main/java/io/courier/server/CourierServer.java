@@ -20,7 +20,9 @@ import io.courier.spi.SerializerProvider;
 import io.courier.transport.netty.AccessControl;
 import io.courier.transport.netty.BuiltInServices;
 import io.courier.transport.netty.Executors2;
+import io.courier.transport.netty.NettyClient;
 import io.courier.transport.netty.NettyServer;
+import io.courier.observe.CallObserver;
 import io.courier.transport.netty.ServerConfig;
 import io.courier.transport.netty.ServerTls;
 import io.courier.transport.netty.Transports;
@@ -74,6 +76,7 @@ public final class CourierServer implements AutoCloseable {
   private final NettyServer server;
   private final ServerTls tls;
   private final ExecutorService ownedExecutor;
+  private volatile boolean started;
 
   private CourierServer(Builder b) {
     this.config = b;
@@ -147,6 +150,7 @@ public final class CourierServer implements AutoCloseable {
     server.grpcMaxMessageBytes(b.grpcMaxMessageBytes);
     server.accessControl(access);
     server.tracer(b.tracer);
+    server.observer(b.observer);
     server.overloadLimits(methodLimits, b.adaptiveMin, b.adaptiveMax,
         Math.max(b.adaptiveMin, Math.min(b.adaptiveMax, ADAPTIVE_INITIAL)));
     if (b.httpPort >= 0) {
@@ -187,6 +191,7 @@ public final class CourierServer implements AutoCloseable {
    */
   public CourierServer start() {
     server.start();
+    started = true;
     if (config.registryUri != null) {
       register();
     }
@@ -210,11 +215,18 @@ public final class CourierServer implements AutoCloseable {
             .build();
         registry.register(instance);
         registered.add(instance);
+        registryEvent("register");
       }
     } catch (RuntimeException e) {
       server.shutdown();
       server.closeAll();
       throw e;
+    }
+  }
+
+  private void registryEvent(String kind) {
+    if (config.observer != null) {
+      config.observer.registryEvent(NettyClient.registryName(registry), kind);
     }
   }
 
@@ -231,6 +243,7 @@ public final class CourierServer implements AutoCloseable {
     if (registry != null) {
       for (ServiceInstance i : registered) {
         registry.unregister(i);
+        registryEvent("unregister");
       }
       registered.clear();
     }
@@ -296,6 +309,22 @@ public final class CourierServer implements AutoCloseable {
   /** Calls refused by the adaptive concurrency limit since start. */
   public long callsShedByAdaptiveLimit() {
     return server.shedCalls()[1];
+  }
+
+  /**
+   * Whether the server is serving: started and not shutting down. {@code false} once
+   * {@link #shutdown()} or {@link #close()} began (it drains then), and before {@link #start()}.
+   */
+  public boolean isServing() {
+    return started && !server.draining();
+  }
+
+  /**
+   * Whether the server is shutting down: {@link #shutdown()} or {@link #close()} began; calls in
+   * flight drain, new ones are refused.
+   */
+  public boolean isDraining() {
+    return server.draining();
   }
 
   /** Calls in flight right now, on all connections. */
@@ -388,6 +417,7 @@ public final class CourierServer implements AutoCloseable {
     private Authenticator authenticator;
     private AccessRules accessRules;
     private io.courier.spi.CallTracer tracer;
+    private CallObserver observer;
     private String registryUri;
     private String advertisedHost;
     private int weight = 100;
@@ -541,6 +571,43 @@ public final class CourierServer implements AutoCloseable {
     public Builder tracing(io.courier.spi.CallTracer tracer) {
       this.tracer = Objects.requireNonNull(tracer, "tracer");
       return this;
+    }
+
+    /**
+     * Reports this server's calls (per protocol, service and method, with their status, duration
+     * and bytes), its connections and registry events to {@code observer}, for example Micrometer
+     * meters from {@code courier-metrics-micrometer}:
+     *
+     * <pre>{@code
+     * .observer(CourierMetrics.of(meterRegistry))
+     * }</pre>
+     *
+     * <p>Unary and one-way calls and streams are observed on every protocol. Default:
+     * none (nothing is measured, and a call costs one null check). Called again (or with
+     * {@link #accessLog}), reports to each.
+     *
+     * @return this
+     * @since 0.1
+     */
+    public Builder observer(CallObserver observer) {
+      this.observer = CallObserver.both(this.observer, Objects.requireNonNull(observer,
+          "observer"));
+      return this;
+    }
+
+    /**
+     * Writes one line per call to the SLF4J logger {@code courier.access}, as {@code log}
+     * says (see {@link AccessLog}). Default: no access log.
+     *
+     * <pre>{@code
+     * .accessLog(AccessLog.builder().sampleRate(0.1).build())
+     * }</pre>
+     *
+     * @return this
+     * @since 0.1
+     */
+    public Builder accessLog(AccessLog log) {
+      return observer(Objects.requireNonNull(log, "log"));
     }
 
     /** The serializers services accept unless they say otherwise; default {@code fory}. */

@@ -35,6 +35,9 @@ final class CallFuture extends CompletableFuture<Object> {
     return super.completeExceptionally(failure);
   }
 
+  /** The observed call's trace; null when calls are not observed. Set before the first attempt. */
+  ClientTrace trace;
+
   @Override
   public boolean cancel(boolean mayInterruptIfRunning) {
     io.courier.spi.CallTracer.ClientSpan s = span;

@@ -36,6 +36,8 @@ final class ClientConnectionHandler extends ChannelInboundHandlerAdapter {
   private static final Logger log = LoggerFactory.getLogger(ClientConnectionHandler.class);
 
   private final Endpoint endpoint;
+  /** Whether this connection's opening was reported to the client's observer. */
+  private boolean observedOpen;
   private final long heartbeatMillis;
   private final CallTable<ClientCall> pending = new CallTable<>();
   private final List<ClientCall> unflushed = new ArrayList<>();
@@ -384,7 +386,24 @@ final class ClientConnectionHandler extends ChannelInboundHandlerAdapter {
   }
 
   @Override
+  public void channelActive(ChannelHandlerContext ctx) throws Exception {
+    io.courier.observe.CallObserver o = endpoint.client().observer();
+    if (o != null) {
+      observedOpen = true;
+      o.connectionOpened(io.courier.observe.CallObserver.Side.CLIENT);
+    }
+    super.channelActive(ctx);
+  }
+
+  @Override
   public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+    if (observedOpen) {
+      observedOpen = false;
+      io.courier.observe.CallObserver o = endpoint.client().observer();
+      if (o != null) {
+        o.connectionClosed(io.courier.observe.CallObserver.Side.CLIENT);
+      }
+    }
     closed = true;
     if (!pending.isEmpty()) {
       String why = closeReason;

@@ -36,6 +36,8 @@ final class ClientMethod {
   final boolean plain;
   /** What failsafe and failback return: null, or the primitive result type's zero. */
   final Object defaultValue;
+  /** Told of each call; null when calls are not observed. Set once, when the stub is made. */
+  io.courier.observe.CallObserver.ClientMethodObserver observer;
   private final Map<String, MethodHandle> checkedExceptions = new HashMap<>();
 
   ClientMethod(MethodDescriptor descriptor, Serializer serializer, int serializerId,

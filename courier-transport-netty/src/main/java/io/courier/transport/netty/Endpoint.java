@@ -219,6 +219,10 @@ public final class Endpoint implements Candidate {
     ejections++;
     long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(backoff);
     ejectedUntilNanos = until;
+    io.courier.observe.CallObserver o = client.observer();
+    if (o != null) {
+      o.endpointEjected(display);
+    }
     // It comes back as if new: the latency peak of its outage is forgotten (peak-EWMA would
     // otherwise shun it for tens of seconds after it recovered), and its share warms up again so
     // that one that is still failing gets few calls.

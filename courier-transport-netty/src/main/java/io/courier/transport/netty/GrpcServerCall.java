@@ -10,6 +10,7 @@ import io.courier.ServerCallInfo;
 import io.courier.Status;
 import io.courier.auth.Identity;
 import io.courier.core.MethodDescriptor;
+import io.courier.observe.CallObserver;
 import io.courier.spi.CallTracer;
 import io.courier.stream.CallStreamObserver;
 import io.courier.stream.StreamObserver;
@@ -99,6 +100,13 @@ final class GrpcServerCall {
   private boolean gzipIn;
   private boolean acceptsGzip;
   private ScheduledFuture<?> deadlineTimer;
+  /** Told of the call's end; null when calls are not observed. Event loop only, as below. */
+  private CallObserver.ServerMethodObserver observer;
+  private boolean observerStarted;
+  private ErrorReason observedReason;
+  private long arrivalNanos;
+  private long bytesIn;
+  private long bytesOut;
 
   // deframing
   private CompositeByteBuf cumulation;
@@ -146,6 +154,9 @@ final class GrpcServerCall {
   int onDataFrame(ByteBuf data, int padding, boolean endStream) {
     int bytes = data.readableBytes() + padding;
     endPending |= endStream;
+    if (observer != null) {
+      bytesIn += bytes;
+    }
     if (!finished && started) {
       onData(data);
     }
@@ -182,6 +193,9 @@ final class GrpcServerCall {
   // ---------------------------------------------------------------- request headers
 
   private void onRequestHeaders(Http2Headers h) {
+    if (dispatcher.observers != null) {
+      arrivalNanos = System.nanoTime();
+    }
     CharSequence httpMethod = h.method();
     if (httpMethod == null || !"POST".contentEquals(httpMethod)) {
       reject("405", Status.Code.INTERNAL, "HTTP method " + httpMethod + " is not allowed"
@@ -212,6 +226,10 @@ final class GrpcServerCall {
             + " (or it does not take and return protobuf messages)");
       }
       return;
+    }
+    ServerObservers observers = dispatcher.observers;
+    if (observers != null) {
+      observer = observers.grpc(method.method());
     }
     CharSequence encoding = h.get(GrpcWire.ENCODING_HEADER);
     if (encoding != null && !GrpcWire.IDENTITY.contentEquals(encoding)) {
@@ -252,12 +270,14 @@ final class GrpcServerCall {
               return v == null ? null : v.toString();
             }, conn.channel()));
       } catch (AccessControl.Refused r) {
+        observedReason = r.reason;
         reject("200", r.reason.code(), r.getMessage());
         return;
       }
     }
     String shed = dispatcher.admission.admit(method.method());
     if (shed != null) {
+      observedReason = ErrorReason.OVERLOADED;
       reject("200", Status.Code.RESOURCE_EXHAUSTED, shed);
       return;
     }
@@ -282,6 +302,10 @@ final class GrpcServerCall {
     responses = new ResponseObserver();
     counted = true;
     dispatcher.inFlight.incrementAndGet();
+    if (observer != null) {
+      observerStarted = true;
+      observer.started();
+    }
     if (timeoutNanos >= 0) {
       timeoutNanos = Math.min(timeoutNanos, Long.MAX_VALUE / 4);
       deadline = Deadline.after(timeoutNanos, TimeUnit.NANOSECONDS);
@@ -458,6 +482,7 @@ final class GrpcServerCall {
     } catch (RejectedExecutionException e) {
       dispatcher.rejectedCalls.increment();
       sampled = false;
+      observedReason = ErrorReason.OVERLOADED;
       failCall(Status.Code.RESOURCE_EXHAUSTED, "the server is overloaded: " + e.getMessage());
       return false;
     }
@@ -681,6 +706,7 @@ final class GrpcServerCall {
     }
     finished = true;
     traceEnd(code);
+    observeEnd(code);
     if (sendReset && conn.isActive()) {
       conn.reset(stream, Http2Error.CANCEL);
       conn.flushNow();
@@ -718,6 +744,7 @@ final class GrpcServerCall {
     }
     finished = true;
     traceEnd(code);
+    observeEnd(code);
     boolean plainOk = headersSent && code == Status.Code.OK
         && (description == null || description.isEmpty())
         && (info == null || info.responseTrailers().isEmpty());
@@ -760,6 +787,16 @@ final class GrpcServerCall {
     }
   }
 
+  /** Reports the call's end to its observer, if any: once, from where {@code finished} is set. */
+  private void observeEnd(Status.Code code) {
+    CallObserver.ServerMethodObserver o = observer;
+    if (o != null) {
+      observer = null;
+      o.ended(conn.remoteAddress(), code, observedReason, observerStarted,
+          System.nanoTime() - arrivalNanos, bytesIn, bytesOut);
+    }
+  }
+
   private void cleanUp() {
     if (deadlineTimer != null) {
       deadlineTimer.cancel(false);
@@ -792,6 +829,7 @@ final class GrpcServerCall {
    */
   private void writeMessage(ByteBuf framed) {
     int size = framed.readableBytes();
+    bytesOut += size;
     long left = responses.unsentBytes.addAndGet(-size);
     if (finished || !conn.isActive()) {
       framed.release();

@@ -1,6 +1,7 @@
 package io.courier.transport.netty;
 
 import io.courier.ErrorReason;
+import io.courier.observe.CallObserver;
 import io.courier.RpcException;
 import io.courier.auth.Identity;
 import io.courier.internal.server.ServerMethod;
@@ -82,6 +83,14 @@ final class HttpCallHandler extends ChannelInboundHandlerAdapter {
     boolean sampled = true;
     ScheduledFuture<?> timer;
     volatile boolean abandoned;
+    /** Told of the call's end once its method is known; null when calls are not observed. */
+    CallObserver.ServerMethodObserver observer;
+    boolean observerStarted;
+    long arrivalNanos;
+    long bytesIn;
+    /** The RPC status and reason of a failure, when known better than from the HTTP status. */
+    io.courier.Status.Code code;
+    ErrorReason reason;
 
     Exchange(HttpVersion version, boolean keepAlive) {
       this.version = version;
@@ -132,6 +141,10 @@ final class HttpCallHandler extends ChannelInboundHandlerAdapter {
     FullHttpRequest req = (FullHttpRequest) msg;
     Exchange x = new Exchange(req.protocolVersion(), HttpUtil.isKeepAlive(req));
     current = x;
+    if (dispatcher.observers != null) {
+      x.arrivalNanos = System.nanoTime();
+      x.bytesIn = req.content().readableBytes();
+    }
     boolean handedOff = false;
     try {
       handedOff = route(x, req);
@@ -198,6 +211,10 @@ final class HttpCallHandler extends ChannelInboundHandlerAdapter {
         return false;
       }
     }
+    ServerObservers observers = dispatcher.observers;
+    if (observers != null) {
+      x.observer = observers.http(methods.get(method).get(0));
+    }
     if (!verb.equals(HttpMethod.POST)) {
       respond(x, HttpResponseStatus.METHOD_NOT_ALLOWED, json("UNIMPLEMENTED", "UNKNOWN_METHOD",
           verb + " " + path + " is not served (expected: POST)", null), "POST");
@@ -247,6 +264,10 @@ final class HttpCallHandler extends ChannelInboundHandlerAdapter {
     x.admittedNanos = System.nanoTime();
     dispatcher.inFlight.incrementAndGet();
     x.counted = true;
+    if (x.observer != null) {
+      x.observerStarted = true;
+      x.observer.started();
+    }
     if (timeoutMillis > 0) {
       long ms = timeoutMillis;
       x.timer = ctx.executor().schedule(() -> {
@@ -303,6 +324,8 @@ final class HttpCallHandler extends ChannelInboundHandlerAdapter {
   }
 
   private void respondRefused(Exchange x, AccessControl.Refused r) {
+    x.code = r.reason.code();
+    x.reason = r.reason;
     boolean unauthenticated = r.reason == ErrorReason.UNAUTHENTICATED;
     if (unauthenticated) {
       x.challenge = r.credentialsPresented ? "Bearer error=\"invalid_token\"" : "Bearer";
@@ -385,7 +408,27 @@ final class HttpCallHandler extends ChannelInboundHandlerAdapter {
     };
   }
 
+  /** The RPC status an answer without an {@link RpcException} stands for. */
+  static io.courier.Status.Code codeOf(HttpResponseStatus status) {
+    return switch (status.code()) {
+      case 200, 202 -> io.courier.Status.Code.OK;
+      case 400, 415 -> io.courier.Status.Code.INVALID_ARGUMENT;
+      case 401 -> io.courier.Status.Code.UNAUTHENTICATED;
+      case 403 -> io.courier.Status.Code.PERMISSION_DENIED;
+      case 404 -> io.courier.Status.Code.NOT_FOUND;
+      case 405, 501 -> io.courier.Status.Code.UNIMPLEMENTED;
+      case 413, 429 -> io.courier.Status.Code.RESOURCE_EXHAUSTED;
+      case 503 -> io.courier.Status.Code.UNAVAILABLE;
+      case 504 -> io.courier.Status.Code.DEADLINE_EXCEEDED;
+      default -> io.courier.Status.Code.INTERNAL;
+    };
+  }
+
   private void respondError(Exchange x, RpcException e) {
+    if (!x.answered) {
+      x.code = e.status().code();
+      x.reason = e.reason();
+    }
     if (e.status().code() == io.courier.Status.Code.UNAUTHENTICATED && x.challenge == null) {
       x.challenge = "Bearer"; // a 401 always names a scheme (RFC 9110)
     }
@@ -418,6 +461,12 @@ final class HttpCallHandler extends ChannelInboundHandlerAdapter {
     x.answered = true;
     if (x.timer != null) {
       x.timer.cancel(false);
+    }
+    CallObserver.ServerMethodObserver o = x.observer;
+    if (o != null) {
+      o.ended(ctx.channel().remoteAddress(), x.code != null ? x.code : codeOf(status), x.reason,
+          x.observerStarted, System.nanoTime() - x.arrivalNanos, x.bytesIn,
+          body == null ? 0 : body.length);
     }
     boolean keepAlive = mayKeepAlive && x.keepAlive && !dispatcher.draining;
     FullHttpResponse r = response(x.version, status, body, keepAlive);
@@ -575,6 +624,12 @@ final class HttpCallHandler extends ChannelInboundHandlerAdapter {
       x.answered = true;
       if (x.timer != null) {
         x.timer.cancel(false);
+      }
+      if (x.observer != null) {
+        x.observer.ended(ctx.channel().remoteAddress(), io.courier.Status.Code.CANCELLED,
+            ErrorReason.CONNECTION_CLOSED, x.observerStarted, System.nanoTime() - x.arrivalNanos,
+            x.bytesIn, 0);
+        x.observer = null;
       }
       if (x.counted) {
         x.counted = false;

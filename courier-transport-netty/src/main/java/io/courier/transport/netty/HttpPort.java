@@ -34,10 +34,12 @@ final class HttpPort {
             dispatcher.connectionsAccepted.increment();
             if (channels.size() >= c.maxConnections()) {
               dispatcher.rejectedConnections.increment();
+              ServerObservers.rejected(dispatcher);
               ch.close();
               return;
             }
             channels.add(ch);
+            ServerObservers.opened(dispatcher, ch);
             if (tls != null) {
               ch.pipeline().addLast("tls-gate", new TlsGate(tls, true, dispatcher));
             }

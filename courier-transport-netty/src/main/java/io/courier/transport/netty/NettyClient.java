@@ -7,6 +7,7 @@ import io.courier.ErrorReason;
 import io.courier.RpcException;
 import io.courier.Status;
 import io.courier.auth.CallCredentials;
+import io.courier.observe.CallObserver;
 import io.courier.core.CallIds;
 import io.courier.core.MethodDescriptor;
 import io.courier.core.ServiceDescriptor;
@@ -88,6 +89,8 @@ public final class NettyClient implements AutoCloseable {
   private static final ThreadLocal<CallTracer.ClientSpan> SPAN = new ThreadLocal<>();
   private volatile TlsConfig tls;
   private volatile SslContext sslContext;
+  /** Told of calls, connections and ejections; null (the default) when nobody is. */
+  private volatile CallObserver observer;
 
   public NettyClient(ClientConfig config) {
     this(config, null);
@@ -117,6 +120,16 @@ public final class NettyClient implements AutoCloseable {
 
   ClientConfig config() {
     return config;
+  }
+
+  /** Reports calls, connections and ejections to {@code observer} (null: to nobody). */
+  public void observer(CallObserver observer) {
+    this.observer = observer;
+  }
+
+  /** The observer, or null. */
+  CallObserver observer() {
+    return observer;
   }
 
   /** The TLS settings, or null for plaintext. */
@@ -267,6 +280,7 @@ public final class NettyClient implements AutoCloseable {
     Cluster cluster = new Cluster(service, List.of(), balancer, maxAttempts, ejectAfterFailures,
         new RetryBudget(retryRatio, minRetriesPerSecond));
     RegistryCache cache = cacheDir == null ? null : new RegistryCache(cacheDir);
+    String registryName = registryName(registry);
     Registry.Listener listener = instances -> {
       List<Endpoint> list = new ArrayList<>();
       List<Endpoint> before = cluster.endpoints;
@@ -289,9 +303,11 @@ public final class NettyClient implements AutoCloseable {
       if (list.isEmpty() && !cluster.endpoints.isEmpty()) {
         log.warn("[COURIER-C03] the registry lists no provider of {}; keeping the last {} known",
             service, cluster.endpoints.size());
+        registryEvent(registryName, "empty_ignored");
         return;
       }
       cluster.update(list);
+      registryEvent(registryName, "update");
       if (cache != null && !instances.isEmpty()) {
         cache.save(service, instances);
       }
@@ -304,10 +320,28 @@ public final class NettyClient implements AutoCloseable {
       initial = cache == null ? List.of() : cache.load(service);
       log.warn("[COURIER-C04] cannot look up {} in the registry ({}); starting from {} cached"
           + " providers", service, e.toString(), initial.size());
+      registryEvent(registryName, "lookup_failed");
     }
+    registryEvent(registryName, "subscribe");
     listener.onInstances(initial);
     subscriptions.add(registry.subscribe(service, debounced(listener)));
     return cluster;
+  }
+
+  private void registryEvent(String registry, String kind) {
+    CallObserver o = observer;
+    if (o != null) {
+      o.registryEvent(registry, kind);
+    }
+  }
+
+  /**
+   * A registry's short name for metrics: its class name without "Registry", in lower case
+   * ({@code zookeeper}, {@code etcd}).
+   */
+  public static String registryName(Registry registry) {
+    String n = registry.getClass().getSimpleName().toLowerCase(java.util.Locale.ROOT);
+    return n.endsWith("registry") && n.length() > 8 ? n.substring(0, n.length() - 8) : n;
   }
 
   /** Registry notifications closer together than this are applied as one (the last). */
@@ -369,9 +403,14 @@ public final class NettyClient implements AutoCloseable {
     Compressor compressor = config.compressor() == null ? null
         : Compressors.byName(config.compressor());
     Map<Method, ClientMethod> methods = new HashMap<>();
+    CallObserver o = observer;
     for (MethodDescriptor md : sd.methods()) {
-      methods.put(md.method(), new ClientMethod(md, serializer, provider.id(), compressor,
-          config.timeoutNanos(), policies.resolve(type, md)));
+      ClientMethod cm = new ClientMethod(md, serializer, provider.id(), compressor,
+          config.timeoutNanos(), policies.resolve(type, md));
+      if (o != null) {
+        cm.observer = o.clientMethod(md.serviceName(), md.name());
+      }
+      methods.put(md.method(), cm);
     }
     return Proxy.newProxyInstance(cl, new Class<?>[] {type}, new StubHandler(type, methods,
         endpoint));
@@ -785,12 +824,32 @@ public final class NettyClient implements AutoCloseable {
   }
 
   Object callSync(ClientMethod m, Object[] args, Cluster cluster) throws Exception {
+    if (m.observer == null) {
+      return callSync(m, args, cluster, null);
+    }
+    ClientTrace trace = new ClientTrace(m.observer);
+    Throwable failure = null;
+    try {
+      return callSync(m, args, cluster, trace);
+    } catch (Throwable t) {
+      failure = t;
+      throw t;
+    } finally {
+      trace.end(failure);
+    }
+  }
+
+  private Object callSync(ClientMethod m, Object[] args, Cluster cluster, ClientTrace trace)
+      throws Exception {
     long start = System.nanoTime();
     long deadline = deadlineFor(m, start);
     cluster.retryBudget.deposit();
     List<Endpoint> tried = null;
     for (int attempt = 1; ; attempt++) {
       Endpoint e = cluster.pick(args, tried);
+      if (trace != null) {
+        trace.at(e, attempt);
+      }
       ClientCall c = newCall(m, attempt, start, deadline);
       if (c.span != null) {
         c.span.server(e.host, e.port);
@@ -867,12 +926,32 @@ public final class NettyClient implements AutoCloseable {
   }
 
   void callOneWay(ClientMethod m, Object[] args, Cluster cluster) {
+    if (m.observer == null) {
+      callOneWay(m, args, cluster, null);
+      return;
+    }
+    ClientTrace trace = new ClientTrace(m.observer);
+    Throwable failure = null;
+    try {
+      callOneWay(m, args, cluster, trace);
+    } catch (RuntimeException | Error t) {
+      failure = t;
+      throw t;
+    } finally {
+      trace.end(failure);
+    }
+  }
+
+  private void callOneWay(ClientMethod m, Object[] args, Cluster cluster, ClientTrace trace) {
     long start = System.nanoTime();
     long deadline = deadlineFor(m, start);
     cluster.retryBudget.deposit();
     List<Endpoint> tried = null;
     for (int attempt = 1; ; attempt++) {
       Endpoint e = cluster.pick(args, tried);
+      if (trace != null) {
+        trace.at(e, attempt);
+      }
       ClientCall c = newCall(m, attempt, start, deadline);
       if (c.span != null) {
         c.span.server(e.host, e.port);
@@ -897,6 +976,10 @@ public final class NettyClient implements AutoCloseable {
     CallFuture result = new CallFuture();
     result.span = currentSpan();
     result.endsSpan = true;
+    if (m.observer != null) {
+      result.trace = new ClientTrace(m.observer);
+      result.whenComplete(result.trace);
+    }
     long start = System.nanoTime();
     cluster.retryBudget.deposit();
     attemptAsync(m, args, cluster, null, result, 1, start, deadlineFor(m, start), null);
@@ -928,6 +1011,9 @@ public final class NettyClient implements AutoCloseable {
         result.completeExceptionally(r);
         return;
       }
+    }
+    if (result.trace != null) {
+      result.trace.at(e, attempt);
     }
     AsyncCall c = new AsyncCall(m, attempt, start, deadline, deadline != 0, args, e, cluster,
         tried, result, this, callbackExecutor);

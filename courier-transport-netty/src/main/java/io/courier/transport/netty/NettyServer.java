@@ -53,6 +53,12 @@ public final class NettyServer {
     this.dispatcher = new ServerDispatcher(table, config, serviceNames);
   }
 
+  /** Who is told of calls and connections (null: nobody); before {@link #start}. */
+  public void observer(io.courier.observe.CallObserver observer) {
+    dispatcher.observers = observer == null ? null
+        : new ServerObservers(observer, dispatcher.table.methods());
+  }
+
   /** Authentication and access rules, bound to the methods served; before {@link #start}. */
   public void accessControl(AccessControl access) {
     dispatcher.access = access != null && access.enabled() ? access : null;
@@ -90,12 +96,14 @@ public final class NettyServer {
             dispatcher.connectionsAccepted.increment();
             if (channels.size() >= c.maxConnections()) {
               dispatcher.rejectedConnections.increment();
+              ServerObservers.rejected(dispatcher);
               ch.writeAndFlush(FrameCodec.error(ch.alloc(), Frame.FLAG_GOAWAY, 0,
                   ErrorReason.OVERLOADED, "too many connections (limit " + c.maxConnections()
                       + ")")).addListener(ChannelFutureListener.CLOSE);
               return;
             }
             channels.add(ch);
+            ServerObservers.opened(dispatcher, ch);
             if (tls != null) {
               // plaintext is refused; a ClientHello puts the SslHandler first, for good
               ch.pipeline().addLast("tls-gate", new TlsGate(tls, false, dispatcher));
@@ -207,6 +215,11 @@ public final class NettyServer {
 
   public int inFlight() {
     return dispatcher.inFlight.get();
+  }
+
+  /** Whether {@link #shutdown()} was called: the server drains and takes no new calls. */
+  public boolean draining() {
+    return dispatcher.draining;
   }
 
   /** Stops accepting, sends GOAWAY everywhere, refuses new calls. */

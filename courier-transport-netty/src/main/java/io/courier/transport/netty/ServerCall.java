@@ -7,6 +7,7 @@ import io.courier.RpcException;
 import io.courier.Status;
 import io.courier.auth.Identity;
 import io.courier.core.MethodDescriptor;
+import io.courier.observe.CallObserver;
 import io.courier.internal.codec.Bodies;
 import io.courier.internal.codec.Compressors;
 import io.courier.internal.protocol.ErrorBody;
@@ -51,6 +52,13 @@ final class ServerCall implements Runnable {
   CallTracer.ServerSpan span;
   /** Whether the call's time feeds the adaptive limit; event loop only. */
   boolean sampled = true;
+  /** Told of the call's end; null when calls are not observed. Set before the call runs. */
+  CallObserver.ServerMethodObserver observer;
+  /** The request's size on the wire, for the observer. */
+  final int bytesIn;
+  /** The answer's status and failure reason (null for none), for the observer. */
+  Status.Code code = Status.Code.OK;
+  ErrorReason reason;
 
   /**
    * @param timeoutMillis the deadline the server enforces, from the frame's arrival; 0 for none
@@ -69,6 +77,17 @@ final class ServerCall implements Runnable {
     this.arrivalNanos = frame.arrivalNanos;
     this.hasDeadline = timeoutMillis > 0;
     this.deadlineNanos = arrivalNanos + timeoutMillis * 1_000_000L;
+    this.bytesIn = Frame.HEADER_LENGTH + frame.metadata().readableBytes()
+        + frame.body().readableBytes();
+  }
+
+  /** Reports the call's end to its observer, if any. Event loop, once. */
+  void observed(int bytesOut) {
+    CallObserver.ServerMethodObserver o = observer;
+    if (o != null) {
+      o.ended(connection.channel().remoteAddress(), code, reason, true,
+          System.nanoTime() - arrivalNanos, bytesIn, bytesOut);
+    }
   }
 
   /** Gives back the call's place under the overload limits, once it is answered. Event loop. */
@@ -189,6 +208,10 @@ final class ServerCall implements Runnable {
     // a caller that cancels at its deadline has the same deadline as this call: say which passed
     traceEnd(cancelled && !expired() ? Status.Code.CANCELLED : Status.Code.DEADLINE_EXCEEDED,
         null);
+    // a one-way call that ran to its end is OK; any other call ends here unanswered
+    code = cancelled ? Status.Code.CANCELLED
+        : expired() || !oneWay ? Status.Code.DEADLINE_EXCEEDED
+        : Status.Code.OK;
     if (clamped && !oneWay && !cancelled) {
       respondError(ErrorReason.DEADLINE_EXCEEDED, method.displayName()
           + " exceeded the server's maximum timeout", null, null);
@@ -235,6 +258,8 @@ final class ServerCall implements Runnable {
   void respondError(Status.Code code, ErrorReason reason, String description, String remoteClass,
       String stack) {
     traceEnd(code, null);
+    this.code = cancelled ? Status.Code.CANCELLED : code;
+    this.reason = reason;
     if (oneWay || cancelled) {
       connection.callDone(this, null);
       return;

@@ -1,6 +1,8 @@
 package io.courier.transport.netty;
 
 import io.courier.ErrorReason;
+import io.courier.Status;
+import io.courier.observe.CallObserver;
 import io.courier.auth.Identity;
 import io.courier.core.CallIds;
 import io.courier.internal.codec.Compressors;
@@ -154,6 +156,7 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
         d.call.released(dispatcher.admission);
         dispatcher.inFlight.decrementAndGet();
         buf = d.answer;
+        d.call.observed(buf == null ? 0 : buf.readableBytes());
       } else {
         buf = (ByteBuf) command;
       }
@@ -173,6 +176,8 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
       if (command instanceof Done d) {
         d.call.released(dispatcher.admission);
         dispatcher.inFlight.decrementAndGet();
+        d.call.code = Status.Code.CANCELLED; // the connection closed before it was answered
+        d.call.observed(0);
         if (d.answer != null) {
           d.answer.release();
         }
@@ -284,21 +289,21 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
       return false;
     }
     if (m.descriptor().kind().isStreaming() != (stream != 0)) {
-      reject(oneWay, stream, id, ErrorReason.UNKNOWN_METHOD, stream != 0
+      refuse(m, f, oneWay, stream, id, ErrorReason.UNKNOWN_METHOD, stream != 0
           ? m.displayName() + " is not a streaming method; call it without opening a stream"
           : m.displayName() + " is a streaming method; it must be opened as a stream");
       return false;
     }
     Serializer s = m.serializer(f.serializerId);
     if (s == null) {
-      reject(oneWay, stream, id, ErrorReason.SERIALIZER_UNSUPPORTED,
+      refuse(m, f, oneWay, stream, id, ErrorReason.SERIALIZER_UNSUPPORTED,
           "serializer id " + f.serializerId
           + " is not enabled for " + m.descriptor().serviceName() + " (enabled: "
           + m.enabledSerializers() + ")");
       return false;
     }
     if (f.compressorId != 0 && Compressors.byId(f.compressorId) == null) {
-      reject(oneWay, stream, id, ErrorReason.COMPRESSOR_UNSUPPORTED,
+      refuse(m, f, oneWay, stream, id, ErrorReason.COMPRESSOR_UNSUPPORTED,
           "compressor id " + f.compressorId
           + " is not available on this server (available: " + Compressors.names() + ")");
       return false;
@@ -308,7 +313,7 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
       try {
         metadata = Metadata.read(f.metadata(), id);
       } catch (ProtocolException e) {
-        reject(oneWay, stream, id, ErrorReason.PROTOCOL_ERROR, e.getMessage());
+        refuse(m, f, oneWay, stream, id, ErrorReason.PROTOCOL_ERROR, e.getMessage());
         return false;
       }
     }
@@ -319,13 +324,13 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
         identity = access.check(m, new AccessControl.Request("courier", m, metadata::get,
             channel));
       } catch (AccessControl.Refused r) {
-        reject(oneWay, stream, id, r.reason, r.getMessage());
+        refuse(m, f, oneWay, stream, id, r.reason, r.getMessage());
         return false;
       }
     }
     String shed = dispatcher.admission.admit(m);
     if (shed != null) {
-      reject(oneWay, stream, id, ErrorReason.OVERLOADED, shed);
+      refuse(m, f, oneWay, stream, id, ErrorReason.OVERLOADED, shed);
       return false;
     }
     long timeout = f.wordB & 0xFFFFFFFFL;
@@ -346,6 +351,10 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
           m.descriptor().serviceName(), m.descriptor().name(), metadata::get,
           channel.localAddress(), channel.remoteAddress());
     }
+    ServerObservers observers = dispatcher.observers;
+    if (observers != null && (call.observer = observers.courier(m)) != null) {
+      call.observer.started();
+    }
     inFlight.put(id, call);
     dispatcher.inFlight.incrementAndGet();
     Executor executor = m.executor();
@@ -362,6 +371,19 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
       f.release();
     }
     return true;
+  }
+
+  /** Refuses a call whose method is known, and tells the method's observer. */
+  private void refuse(ServerMethod m, InboundFrame f, boolean oneWay, int stream, int id,
+      ErrorReason reason, String description) {
+    ServerObservers observers = dispatcher.observers;
+    CallObserver.ServerMethodObserver o = observers == null ? null : observers.courier(m);
+    if (o != null) {
+      o.ended(channel.remoteAddress(), reason.code(), reason, false,
+          System.nanoTime() - f.arrivalNanos, Frame.HEADER_LENGTH + f.metadata().readableBytes()
+              + f.body().readableBytes(), 0);
+    }
+    reject(oneWay, stream, id, reason, description);
   }
 
   private void reject(boolean oneWay, int id, ErrorReason reason, String description) {

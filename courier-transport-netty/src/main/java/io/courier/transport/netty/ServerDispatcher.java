@@ -35,6 +35,8 @@ final class ServerDispatcher {
   volatile int grpcMaxMessageBytes = GrpcServices.DEFAULT_MAX_MESSAGE_BYTES;
   /** Per-method and adaptive concurrency limits; set before the server starts. */
   volatile Admission admission = Admission.NONE;
+  /** Who is told of calls and connections; null (the default) when nobody is. */
+  volatile ServerObservers observers;
 
   ServerDispatcher(DispatchTable table, ServerConfig config, String serviceNames) {
     this.table = table;

@@ -7,6 +7,7 @@ import io.courier.RpcException;
 import io.courier.Status;
 import io.courier.auth.Identity;
 import io.courier.core.MethodDescriptor;
+import io.courier.observe.CallObserver;
 import io.courier.internal.codec.Bodies;
 import io.courier.internal.codec.Compressors;
 import io.courier.internal.protocol.ErrorBody;
@@ -52,6 +53,9 @@ final class ServerStream extends StreamCall {
   Identity identity;
   /** The stream's span, or null when the server traces nothing; set before it starts. */
   CallTracer.ServerSpan span;
+  /** Told of the stream's end; null when calls are not observed. Set before {@link #start()}. */
+  CallObserver.ServerMethodObserver observer;
+  private final long arrivalNanos;
 
   ServerStream(ServerStreams streams, Channel channel, ServerConfig config, ServerMethod method,
       Serializer serializer, InboundFrame open, long timeoutMillis) {
@@ -69,6 +73,7 @@ final class ServerStream extends StreamCall {
     this.requestId = open.requestId;
     this.hasDeadline = timeoutMillis > 0;
     this.deadlineNanos = open.arrivalNanos + timeoutMillis * 1_000_000L;
+    this.arrivalNanos = open.arrivalNanos;
   }
 
   /** Starts the call: arms the deadline and runs the method on its executor. Event loop. */
@@ -232,6 +237,13 @@ final class ServerStream extends StreamCall {
     streams.remove(this);
     if (!endQueued) {
       releaseCount();
+    }
+    CallObserver.ServerMethodObserver o = observer;
+    if (o != null) {
+      observer = null;
+      RpcException e = closedWith();
+      o.ended(channel.remoteAddress(), e == null ? Status.Code.OK : e.status().code(),
+          e == null ? null : e.reason(), true, System.nanoTime() - arrivalNanos, 0, 0);
     }
   }
 

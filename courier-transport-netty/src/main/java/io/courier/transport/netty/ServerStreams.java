@@ -107,6 +107,10 @@ final class ServerStreams {
           method.descriptor().serviceName(), method.descriptor().name(), metadata::get,
           ch.localAddress(), ch.remoteAddress());
     }
+    ServerObservers observers = dispatcher.observers;
+    if (observers != null && (s.observer = observers.courier(method)) != null) {
+      s.observer.started();
+    }
     open.put(f.requestId, s);
     dispatcher.inFlight.incrementAndGet();
     s.start();

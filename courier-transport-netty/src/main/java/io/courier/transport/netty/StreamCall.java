@@ -68,6 +68,8 @@ abstract class StreamCall implements CallStreamObserver<Object> {
   private int demand;
   private boolean inEnded;
   private RpcException inError;
+  /** The error status the outbound direction was ended with, if any (for observers). */
+  private RpcException endError;
   private boolean targetClosed;
 
   StreamCall(String displayName, Serializer serializer, int serializerId, Type outType,
@@ -180,6 +182,7 @@ abstract class StreamCall implements CallStreamObserver<Object> {
       if (direction() != 0) {
         ended(error); // the server's END ends the call
       }
+      endError = error;
       ByteBuf end = endFrame(error);
       if (waiting.isEmpty()) {
         queueEnd(end);
@@ -187,6 +190,14 @@ abstract class StreamCall implements CallStreamObserver<Object> {
         endFrame = end; // after the messages still waiting for the peer's grant
       }
     }
+  }
+
+  /**
+   * How the call ended: null when normally, else the error it was ended or aborted with. For
+   * {@link #onClosed}, which runs with the lock held.
+   */
+  final synchronized RpcException closedWith() {
+    return aborted ? inError : endError;
   }
 
   /** Whether the application already ended the outbound direction. */
