@@ -5,15 +5,16 @@ import io.courier.internal.protocol.Frame;
 import io.courier.internal.protocol.FrameCodec;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,6 +41,9 @@ final class TlsGate extends ByteToMessageDecoder {
   private final ServerTls tls;
   private final boolean httpPort;
   private final ServerDispatcher dispatcher;
+  /** How long a refused connection is kept open to read and drop what its peer still sends. */
+  static final long LINGER_MILLIS = 1_000;
+
   private boolean refused;
 
   TlsGate(ServerTls tls, boolean httpPort, ServerDispatcher dispatcher) {
@@ -88,7 +92,27 @@ final class TlsGate extends ByteToMessageDecoder {
       return;
     }
     in.skipBytes(in.readableBytes());
-    ctx.writeAndFlush(answer).addListener(ChannelFutureListener.CLOSE);
+    ctx.writeAndFlush(answer).addListener(f -> lingeringClose(ctx));
+  }
+
+  /**
+   * Closes after the answer was written, without losing it: closing a socket whose peer's bytes
+   * are still unread sends a TCP reset, and the peer's kernel may then drop the answer before its
+   * client reads it. So the output is shut first (the peer reads the answer, then the end of the
+   * stream), what the peer still sends is read and dropped, and the connection closes when the
+   * peer closes its side or after {@link #LINGER_MILLIS}.
+   */
+  private static void lingeringClose(ChannelHandlerContext ctx) {
+    if (!(ctx.channel() instanceof DuplexChannel duplex) || !ctx.channel().isActive()) {
+      ctx.close();
+      return;
+    }
+    duplex.shutdownOutput().addListener(f -> {
+      if (!f.isSuccess()) {
+        ctx.close();
+      }
+    });
+    ctx.executor().schedule(() -> ctx.close(), LINGER_MILLIS, TimeUnit.MILLISECONDS);
   }
 
   /**
