@@ -131,6 +131,7 @@ final class HttpCallHandler extends ChannelInboundHandlerAdapter {
       respondError(x, e);
     } catch (RuntimeException e) {
       log.warn("[COURIER-S02] unexpected error serving HTTP {} {}", req.method(), req.uri(), e);
+      dispatcher.internalError(e);
       respond(x, HttpResponseStatus.INTERNAL_SERVER_ERROR, json("INTERNAL", "PROTOCOL_ERROR",
           "unexpected server error: " + e, null), null);
     } finally {
@@ -502,6 +503,7 @@ final class HttpCallHandler extends ChannelInboundHandlerAdapter {
     } else {
       log.warn("[COURIER-S03] unexpected error on HTTP connection {}",
           ctx.channel().remoteAddress(), cause);
+      dispatcher.internalError(cause);
     }
     ctx.close();
   }
