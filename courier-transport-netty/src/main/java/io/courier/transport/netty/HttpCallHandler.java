@@ -9,6 +9,7 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.PrematureChannelClosureException;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
@@ -498,7 +499,9 @@ final class HttpCallHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-    if (cause instanceof IOException) {
+    // a peer that closes part way through a request body (the aggregator says so) is the
+    // network's doing, like a reset connection: nothing to answer, nothing unexpected
+    if (cause instanceof IOException || cause instanceof PrematureChannelClosureException) {
       log.debug("HTTP connection {} failed: {}", ctx.channel().remoteAddress(), cause.toString());
     } else {
       log.warn("[COURIER-S03] unexpected error on HTTP connection {}",
