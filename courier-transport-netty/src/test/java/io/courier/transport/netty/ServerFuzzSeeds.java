@@ -116,7 +116,10 @@ class ServerFuzzSeeds {
     // metadata, a deadline, a gzip body
     ByteBuf withMeta = FrameCodec.start(io.netty.buffer.UnpooledByteBufAllocator.DEFAULT, 64, 0, 1, 0, 0, 33,
         add.callId(), 1500);
-    int meta = Metadata.write(withMeta, Map.of("trace-id", "abc", "tenant", "t1"));
+    Map<String, String> entries = new java.util.LinkedHashMap<>();
+    entries.put("trace-id", "abc");
+    entries.put("tenant", "t1");
+    int meta = Metadata.write(withMeta, entries);
     withMeta.writeBytes(body(add, 1, 5, 6));
     FrameCodec.finish(withMeta, 0, meta);
     seed("courierServer", "metadata-deadline", bytesOf(withMeta));
@@ -303,6 +306,9 @@ class ServerFuzzSeeds {
     seed("grpcServer", "split-message", h2.headers(1, grpcHeaders("/fuzz.Grpc/Echo"), false),
         h2.data(1, java.util.Arrays.copyOf(split, 3), false),
         h2.data(1, java.util.Arrays.copyOfRange(split, 3, split.length), true));
+    // a message prefix that promises bytes, then the end of the stream in the same frame
+    seed("grpcServer", "prefix-then-end", h2.headers(1, grpcHeaders("/fuzz.Grpc/Echo"), false),
+        h2.data(1, new byte[] {0, 0, 0, 0, 5}, true));
     seed("grpcServer", "bad-headers", h2.headers(1, grpcHeaders("/fuzz.Grpc/Echo")
         .set("content-type", "text/plain"), true), h2.headers(3, grpcHeaders("/fuzz.Grpc/Echo")
         .method("GET"), true), h2.headers(5, grpcHeaders("/fuzz.Grpc/Echo")
