@@ -14,15 +14,8 @@ import io.courier.spi.SerializerConfig;
 import io.courier.testing.fixtures.Point;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.embedded.EmbeddedChannel;
-import io.netty.handler.codec.http2.DefaultHttp2FrameWriter;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
-import io.netty.handler.codec.http2.DefaultHttp2HeadersEncoder;
-import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2Headers;
-import io.netty.handler.codec.http2.Http2Settings;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -32,7 +25,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.zip.GZIPOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
@@ -203,59 +195,6 @@ class ServerFuzzSeeds {
 
   // ---------------------------------------------------------------- gRPC
 
-  /** Encodes HTTP/2 frames with literal (never indexed, never Huffman) headers. */
-  private static final class H2 {
-    final EmbeddedChannel ch = new EmbeddedChannel(new ChannelInboundHandlerAdapter());
-    final ChannelHandlerContext ctx = ch.pipeline().firstContext();
-    final DefaultHttp2FrameWriter writer = new DefaultHttp2FrameWriter(
-        new DefaultHttp2HeadersEncoder((name, value) -> true, false, 16, Integer.MAX_VALUE));
-
-    byte[] take() {
-      ByteArrayOutputStream out = new ByteArrayOutputStream();
-      ch.flushOutbound();
-      for (Object o; (o = ch.readOutbound()) != null; ) {
-        out.writeBytes(bytesOf((ByteBuf) o));
-      }
-      return out.toByteArray();
-    }
-
-    byte[] headers(int stream, Http2Headers h, boolean end) {
-      writer.writeHeaders(ctx, stream, h, 0, end, ctx.newPromise());
-      return take();
-    }
-
-    byte[] data(int stream, byte[] bytes, boolean end) {
-      writer.writeData(ctx, stream, Unpooled.wrappedBuffer(bytes), 0, end, ctx.newPromise());
-      return take();
-    }
-
-    byte[] reset(int stream) {
-      writer.writeRstStream(ctx, stream, Http2Error.CANCEL.code(), ctx.newPromise());
-      return take();
-    }
-
-    byte[] ping() {
-      writer.writePing(ctx, false, 42, ctx.newPromise());
-      return take();
-    }
-
-    byte[] windowUpdate(int stream) {
-      writer.writeWindowUpdate(ctx, stream, 1 << 16, ctx.newPromise());
-      return take();
-    }
-
-    byte[] settings() {
-      writer.writeSettings(ctx, new Http2Settings().initialWindowSize(1 << 20),
-          ctx.newPromise());
-      return take();
-    }
-
-    byte[] settingsAck() {
-      writer.writeSettingsAck(ctx, ctx.newPromise());
-      return take();
-    }
-  }
-
   private static Http2Headers grpcHeaders(String path) {
     return new DefaultHttp2Headers().method("POST").scheme("http").authority("fuzz")
         .path(path).add("content-type", "application/grpc").add("te", "trailers")
@@ -264,22 +203,11 @@ class ServerFuzzSeeds {
   }
 
   private static byte[] message(byte[] proto, boolean compress) throws IOException {
-    byte[] payload = compress ? gzipPlain(proto) : proto;
-    ByteBuf b = Unpooled.buffer();
-    b.writeByte(compress ? 1 : 0).writeInt(payload.length).writeBytes(payload);
-    return bytesOf(b);
-  }
-
-  private static byte[] gzipPlain(byte[] raw) throws IOException {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    try (GZIPOutputStream z = new GZIPOutputStream(out)) {
-      z.write(raw);
-    }
-    return out.toByteArray();
+    return H2Frames.message(compress ? H2Frames.gzip(proto) : proto, compress);
   }
 
   private void writeGrpc() throws IOException {
-    H2 h2 = new H2();
+    H2Frames h2 = new H2Frames();
     byte[] hello = StringValue.of("hello").toByteArray();
     seed("grpcServer", "unary", h2.settingsAck(), h2.headers(1, grpcHeaders("/fuzz.Grpc/Echo"),
         false), h2.data(1, message(hello, false), true));

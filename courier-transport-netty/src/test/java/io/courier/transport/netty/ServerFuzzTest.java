@@ -1,6 +1,9 @@
 package io.courier.transport.netty;
 
+import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
+import com.google.protobuf.Int32Value;
+import com.google.protobuf.StringValue;
 import io.courier.internal.protocol.Frame;
 import io.courier.internal.protocol.FrameCodec;
 import io.courier.internal.protocol.FrameLimits;
@@ -12,6 +15,11 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.http2.DefaultHttp2Headers;
+import io.netty.handler.codec.http2.Http2Headers;
+import io.netty.handler.codec.http2.Http2Settings;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -159,6 +167,115 @@ class ServerFuzzTest {
   @FuzzTest(maxDuration = "5m")
   void grpcServer(byte[] input) {
     server().serve(H2_START, input);
+  }
+
+  private static final String[] PATHS = {"/fuzz.Grpc/Echo", "/fuzz.Grpc/Fill",
+      "/fuzz.Grpc/Join", "/fuzz.Grpc/Nope", "/fuzz.Shop/Add", "/fuzz.Grpc/", "/", ""};
+  private static final String[] CONTENT_TYPES = {"application/grpc", "application/grpc+proto",
+      "application/grpc;charset=utf-8", "application/json", ""};
+  private static final String[] ENCODINGS = {"gzip", "identity", "deflate", "GZIP"};
+  private static final String[] TIMEOUTS = {"1S", "100m", "1n", "99999999H", "0S", "5", "-1S",
+      "123456789S"};
+
+  /**
+   * The gRPC server again, from frames built to be valid HTTP/2 (so the input reaches the gRPC
+   * layer rather than the frame codec): a script of HEADERS with chosen or fuzzed paths, content
+   * types, encodings, timeouts and metadata; DATA carrying gRPC messages, whole, split across
+   * frames, gzip-compressed or not, with true or false lengths; raw DATA; RST_STREAM,
+   * WINDOW_UPDATE, SETTINGS, PING, GOAWAY; and breaks between reads.
+   */
+  @FuzzTest(maxDuration = "5m")
+  void grpcFrames(FuzzedDataProvider data) throws IOException {
+    List<byte[]> reads = new ArrayList<>();
+    reads.add(H2_START);
+    ByteArrayOutputStream read = new ByteArrayOutputStream();
+    H2Frames h2 = new H2Frames();
+    try {
+      for (int ops = 0; ops < 48 && data.remainingBytes() > 0; ops++) {
+        int stream = data.pickValue(new int[] {1, 1, 1, 3, 3, 5, 7, 0, 2});
+        switch (data.consumeInt(0, 9)) {
+          case 0, 1 -> read.writeBytes(h2.headers(stream, headers(data), data.consumeBoolean()));
+          case 2, 3 -> message(data, h2, stream, read);
+          case 4 -> read.writeBytes(h2.data(stream, data.consumeBytes(data.consumeInt(0, 64)),
+              data.consumeBoolean()));
+          case 5 -> read.writeBytes(h2.reset(stream, data.consumeInt(0, 15)));
+          case 6 -> read.writeBytes(h2.windowUpdate(stream, data.consumeInt(1, Integer.MAX_VALUE)));
+          case 7 -> read.writeBytes(switch (data.consumeInt(0, 3)) {
+            case 0 -> h2.settings(new Http2Settings()
+                .initialWindowSize(data.consumeInt(0, Integer.MAX_VALUE))
+                .maxFrameSize(data.consumeInt(16384, 16777215)));
+            case 1 -> h2.settingsAck();
+            case 2 -> h2.ping();
+            default -> h2.goAway(stream, data.consumeInt(0, 15));
+          });
+          case 8 -> {
+            reads.add(read.toByteArray()); // what follows comes in a read of its own
+            read.reset();
+          }
+          default -> read.writeBytes(data.consumeBytes(data.consumeInt(0, 16))); // anything
+        }
+      }
+    } finally {
+      h2.close();
+    }
+    reads.add(read.toByteArray());
+    server().serve(reads.toArray(new byte[0][]));
+  }
+
+  private static Http2Headers headers(FuzzedDataProvider data) {
+    Http2Headers h = new DefaultHttp2Headers(false) // fuzzed values are not checked here
+        .method(data.consumeBoolean() ? "POST" : data.pickValue(new String[] {"GET", "PUT", ""}))
+        .scheme("http").authority("fuzz");
+    h.path(data.consumeBoolean() ? data.pickValue(PATHS) : data.consumeAsciiString(24));
+    if (data.consumeBoolean()) {
+      h.add("content-type", data.consumeBoolean() ? CONTENT_TYPES[0]
+          : data.pickValue(CONTENT_TYPES));
+    }
+    h.add("te", "trailers");
+    if (data.consumeBoolean()) {
+      h.add("grpc-encoding", data.pickValue(ENCODINGS));
+    }
+    if (data.consumeBoolean()) {
+      h.add("grpc-accept-encoding", data.consumeBoolean() ? "gzip" : data.consumeAsciiString(12));
+    }
+    if (data.consumeBoolean()) {
+      h.add("grpc-timeout", data.consumeBoolean() ? data.pickValue(TIMEOUTS)
+          : data.consumeAsciiString(10));
+    }
+    int extra = data.consumeInt(0, 3);
+    for (int i = 0; i < extra; i++) {
+      String name = data.consumeBoolean() ? "x-meta-bin" : "x-meta";
+      if (data.consumeBoolean()) {
+        name = data.consumeAsciiString(12).toLowerCase(java.util.Locale.ROOT);
+      }
+      if (!name.isEmpty()) {
+        h.add(name, data.consumeAsciiString(32));
+      }
+    }
+    return h;
+  }
+
+  private static void message(FuzzedDataProvider data, H2Frames h2, int stream,
+      ByteArrayOutputStream read) throws IOException {
+    byte[] payload = switch (data.consumeInt(0, 2)) {
+      case 0 -> StringValue.of(data.consumeString(32)).toByteArray();
+      case 1 -> Int32Value.of(data.consumeInt(-2, 10)).toByteArray();
+      default -> data.consumeBytes(data.consumeInt(0, 64));
+    };
+    boolean compressed = data.consumeBoolean();
+    if (compressed && data.consumeBoolean()) {
+      payload = H2Frames.gzip(payload);
+    }
+    int declared = payload.length + (data.consumeBoolean() ? 0 : data.consumeInt(-6, 6));
+    byte[] message = H2Frames.message(payload, compressed, declared);
+    boolean end = data.consumeBoolean();
+    if (data.consumeBoolean()) { // split across two DATA frames
+      int cut = data.consumeInt(0, message.length);
+      read.writeBytes(h2.data(stream, Arrays.copyOf(message, cut), false));
+      read.writeBytes(h2.data(stream, Arrays.copyOfRange(message, cut, message.length), end));
+    } else {
+      read.writeBytes(h2.data(stream, message, end));
+    }
   }
 
   /**
