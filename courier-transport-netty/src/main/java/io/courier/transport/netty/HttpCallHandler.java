@@ -156,7 +156,15 @@ final class HttpCallHandler extends ChannelInboundHandlerAdapter {
           "malformed HTTP request: " + cause.getMessage(), null));
       return false;
     }
-    String path = new QueryStringDecoder(req.uri()).path();
+    String path;
+    try {
+      path = new QueryStringDecoder(req.uri()).path();
+    } catch (IllegalArgumentException e) { // a '%' not followed by two hex digits
+      respond(x, HttpResponseStatus.BAD_REQUEST, json("INVALID_ARGUMENT", "PROTOCOL_ERROR",
+          "malformed percent-encoding in the request path (expected: % and two hex digits)",
+          null), null);
+      return false;
+    }
     HttpMethod verb = req.method();
     if (path.equals("/")) {
       if (verb.equals(HttpMethod.GET) || verb.equals(HttpMethod.HEAD)) {

@@ -60,6 +60,16 @@ class FuzzServerTest {
   }
 
   @Test
+  void aMalformedPercentEscapeInThePathIsAnswered400() {
+    byte[] request = ("POST /fuzz.Shop/ech%zz HTTP/1.1\r\nHost: fuzz\r\n"
+        + "Content-Type: application/json\r\nContent-Length: 6\r\n\r\n[\"hi\"]")
+        .getBytes(StandardCharsets.UTF_8);
+    String text = new String(server.serve(request).bytes(), StandardCharsets.UTF_8);
+    assertThat(text).startsWith("HTTP/1.1 400 Bad Request")
+        .contains("malformed percent-encoding in the request path");
+  }
+
+  @Test
   void anInternalErrorFailsTheInput() {
     server.dispatcher.internalError(new IllegalStateException("a bug"));
     assertThatThrownBy(server::checkNoInternalError).isInstanceOf(AssertionError.class)
