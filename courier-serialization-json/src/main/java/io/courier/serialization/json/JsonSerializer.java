@@ -21,6 +21,7 @@ import io.courier.spi.NamedArguments;
 import io.courier.spi.SerializationException;
 import io.courier.spi.Serializer;
 import io.courier.spi.SerializerConfig;
+import java.io.CharConversionException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -138,7 +139,8 @@ final class JsonSerializer implements Serializer, NamedArguments {
         throw new SerializationException("trailing data after the argument array");
       }
       return args;
-    } catch (JsonProcessingException | CheckedTypeFactory.Rejected e) {
+    } catch (JsonProcessingException | CharConversionException  // bytes in no Unicode encoding
+        | CheckedTypeFactory.Rejected e) {
       throw translate(e);
     }
   }
@@ -183,7 +185,8 @@ final class JsonSerializer implements Serializer, NamedArguments {
         throw new SerializationException("trailing data after the argument object");
       }
       return args;
-    } catch (JsonProcessingException | CheckedTypeFactory.Rejected e) {
+    } catch (JsonProcessingException | CharConversionException  // bytes in no Unicode encoding
+        | CheckedTypeFactory.Rejected e) {
       throw translate(e);
     }
   }
@@ -220,7 +223,8 @@ final class JsonSerializer implements Serializer, NamedArguments {
     CheckedTypeFactory.takeRejected();
     try {
       return checked(reader(type).readValue(in));
-    } catch (JsonProcessingException | CheckedTypeFactory.Rejected e) {
+    } catch (JsonProcessingException | CharConversionException  // bytes in no Unicode encoding
+        | CheckedTypeFactory.Rejected e) {
       throw translate(e);
     }
   }

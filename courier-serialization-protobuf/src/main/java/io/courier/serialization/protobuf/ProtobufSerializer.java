@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.lang.reflect.Type;
+import java.nio.ByteBuffer;
 
 /**
  * Arguments as a varint count, then per argument a presence byte (0 null, 1 present) and the
@@ -52,10 +53,26 @@ final class ProtobufSerializer implements Serializer {
     return CodedOutputStream.newInstance(out, Math.max(16, Math.min(4096, bytes)));
   }
 
-  /** Reads an uncompressed body in place, else through protobuf's own buffer. */
+  /**
+   * Reads an uncompressed body from a heap array, else through protobuf's own buffer.
+   *
+   * <p>Never in place from direct memory: protobuf-java's decoder for direct buffers reads with
+   * {@code Unsafe} and trusts the limits it adds up, and a hostile length near 2^31 overflows
+   * them, so it copied from past the end of the buffer and crashed the JVM (found by
+   * {@code ProtobufFuzzTest}). On a heap array every read is bounds-checked: such input fails
+   * with an exception, which the reads below turn into a {@link SerializationException}.
+   */
   private static CodedInputStream input(InputStream in) {
-    return in instanceof InMemoryInput body ? CodedInputStream.newInstance(body.remaining())
-        : CodedInputStream.newInstance(in);
+    if (in instanceof InMemoryInput body) {
+      ByteBuffer b = body.remaining();
+      if (b.hasArray()) {
+        return CodedInputStream.newInstance(b);
+      }
+      byte[] copy = new byte[b.remaining()];
+      b.duplicate().get(copy);
+      return CodedInputStream.newInstance(copy);
+    }
+    return CodedInputStream.newInstance(in);
   }
 
   private static int size(Object value) {
@@ -98,6 +115,8 @@ final class ProtobufSerializer implements Serializer {
       return args;
     } catch (InvalidProtocolBufferException e) {
       throw new SerializationException("malformed protobuf arguments: " + e.getMessage(), e);
+    } catch (IndexOutOfBoundsException e) { // see readValue
+      throw new SerializationException("malformed protobuf arguments: " + e.getMessage(), e);
     }
   }
 
@@ -115,6 +134,11 @@ final class ProtobufSerializer implements Serializer {
     try {
       return readOne(cis, type);
     } catch (InvalidProtocolBufferException e) {
+      throw new SerializationException("malformed protobuf result: " + e.getMessage(), e);
+    } catch (IndexOutOfBoundsException e) {
+      // protobuf-java's decoders throw this, instead of InvalidProtocolBufferException, for some
+      // lengths that run past the input inside a pushed limit (a string read in place from
+      // direct memory, unknown bytes fields read from a stream)
       throw new SerializationException("malformed protobuf result: " + e.getMessage(), e);
     }
   }

@@ -96,9 +96,12 @@ final class GrpcConnectionHandler extends ChannelInboundHandlerAdapter {
     if (cause instanceof IOException) {
       log.debug("gRPC connection {} failed: {}", ctx.channel().remoteAddress(), cause.toString());
     } else {
+      // HTTP/2 protocol errors are answered by the codec and never reach this handler: what
+      // does is a failure of Courier's own code while it handled a frame
       dispatcher.protocolErrors.increment();
-      log.debug("closing gRPC connection {}: {}", ctx.channel().remoteAddress(),
-          cause.toString());
+      dispatcher.internalError(cause);
+      log.warn("[COURIER-G07] closing gRPC connection {} after an unexpected error",
+          ctx.channel().remoteAddress(), cause);
     }
     ctx.close();
   }

@@ -417,10 +417,11 @@ final class GrpcServerCall {
       return;
     }
     if (pendingLength >= 0 || cumulation != null && cumulation.isReadable()) {
+      // no cumulation when the stream ended right after a prefix that came whole in one frame
+      int held = cumulation == null ? 0 : cumulation.readableBytes();
       String where = pendingLength >= 0
-          ? "inside a message (" + cumulation.readableBytes() + " of " + pendingLength
-              + " bytes received)"
-          : "inside a message's 5-byte prefix (" + cumulation.readableBytes() + " bytes)";
+          ? "inside a message (" + held + " of " + pendingLength + " bytes received)"
+          : "inside a message's 5-byte prefix (" + held + " bytes)";
       failCall(Status.Code.INTERNAL, "the request stream ended " + where);
       return;
     }

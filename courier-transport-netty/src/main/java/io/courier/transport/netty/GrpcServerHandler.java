@@ -216,6 +216,7 @@ final class GrpcServerHandler extends Http2ConnectionHandler implements Http2Fra
   private void failed(Http2Stream stream, RuntimeException e) {
     dispatcher.protocolErrors.increment();
     log.warn("[COURIER-G06] a gRPC stream of {} failed; resetting it", remoteAddress(), e);
+    dispatcher.internalError(e);
     reset(stream, Http2Error.INTERNAL_ERROR);
   }
 

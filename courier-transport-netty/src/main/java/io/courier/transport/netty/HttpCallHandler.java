@@ -11,6 +11,7 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.PrematureChannelClosureException;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
@@ -152,6 +153,7 @@ final class HttpCallHandler extends ChannelInboundHandlerAdapter {
       respondError(x, e);
     } catch (RuntimeException e) {
       log.warn("[COURIER-S02] unexpected error serving HTTP {} {}", req.method(), req.uri(), e);
+      dispatcher.internalError(e);
       respond(x, HttpResponseStatus.INTERNAL_SERVER_ERROR, json("INTERNAL", "PROTOCOL_ERROR",
           "unexpected server error: " + e, null), null);
     } finally {
@@ -175,7 +177,15 @@ final class HttpCallHandler extends ChannelInboundHandlerAdapter {
           "malformed HTTP request: " + cause.getMessage(), null));
       return false;
     }
-    String path = new QueryStringDecoder(req.uri()).path();
+    String path;
+    try {
+      path = new QueryStringDecoder(req.uri()).path();
+    } catch (IllegalArgumentException e) { // a '%' not followed by two hex digits
+      respond(x, HttpResponseStatus.BAD_REQUEST, json("INVALID_ARGUMENT", "PROTOCOL_ERROR",
+          "malformed percent-encoding in the request path (expected: % and two hex digits)",
+          null), null);
+      return false;
+    }
     HttpMethod verb = req.method();
     if (path.equals("/")) {
       if (verb.equals(HttpMethod.GET) || verb.equals(HttpMethod.HEAD)) {
@@ -643,11 +653,14 @@ final class HttpCallHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-    if (cause instanceof IOException) {
+    // a peer that closes part way through a request body (the aggregator says so) is the
+    // network's doing, like a reset connection: nothing to answer, nothing unexpected
+    if (cause instanceof IOException || cause instanceof PrematureChannelClosureException) {
       log.debug("HTTP connection {} failed: {}", ctx.channel().remoteAddress(), cause.toString());
     } else {
       log.warn("[COURIER-S03] unexpected error on HTTP connection {}",
           ctx.channel().remoteAddress(), cause);
+      dispatcher.internalError(cause);
     }
     ctx.close();
   }

@@ -501,6 +501,7 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
     } else {
       log.warn("[COURIER-S01] unexpected error on connection {}", ctx.channel().remoteAddress(),
           cause);
+      dispatcher.internalError(cause);
     }
     ctx.close();
   }

@@ -3,6 +3,7 @@ package io.courier.transport.netty;
 import io.courier.internal.server.DispatchTable;
 import io.courier.internal.server.ServerMethod;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -25,6 +26,12 @@ final class ServerDispatcher {
   final LongAdder rejectedConnections = new LongAdder();
   final LongAdder connectionsAged = new LongAdder();
   final LongAdder agedConnectionsClosed = new LongAdder();
+  /**
+   * Failures no input should cause (bugs in Courier, not bad input): the handler that caught
+   * one logs it with its code and reports it here. The fuzz tests require it to stay at zero.
+   */
+  final LongAdder internalErrors = new LongAdder();
+  final AtomicReference<Throwable> firstInternalError = new AtomicReference<>();
   volatile boolean draining;
   /** Authentication and access rules; null when the server has no authenticator. */
   volatile AccessControl access;
@@ -43,6 +50,12 @@ final class ServerDispatcher {
     this.config = config;
     this.serviceNames = serviceNames;
     this.index = new ServiceIndex(table.methods());
+  }
+
+  /** Counts a failure that is a bug, not bad input; keeps the first for tests. Any thread. */
+  void internalError(Throwable t) {
+    internalErrors.increment();
+    firstInternalError.compareAndSet(null, t);
   }
 
   ServerMethod lookup(int callId) {
