@@ -910,6 +910,15 @@ public final class GrpcClientTransport implements AutoCloseable {
       if (done) {
         return;
       }
+      Status.Code code = e.status().code();
+      if (deadline != null && deadline.isExpired()
+          && (code == Status.Code.UNAVAILABLE || code == Status.Code.CANCELLED)) {
+        // the deadline passed first: a reset or a closed stream now is its consequence (a
+        // server that gives up at the deadline resets the stream before this side's timer fires)
+        e = new RpcException(ErrorReason.DEADLINE_EXCEEDED, "deadline exceeded calling "
+            + cm.md.displayName() + " over gRPC at " + authority + " (then: "
+            + e.status().description() + ")");
+      }
       done = true;
       cleanUp();
       if (span != null) {
