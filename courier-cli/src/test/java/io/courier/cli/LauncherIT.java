@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.courier.server.CourierServer;
+import io.courier.testing.LeakDetectionExtension;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -19,7 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
  * run them: the jar is self-contained (registries, serializers, the JSON checks of
  * {@code call}) and the script passes arguments, signals and exit status through.
  */
-@ExtendWith(LeakCheck.class)
+@ExtendWith(LeakDetectionExtension.class)
 class LauncherIT {
 
   private static Path root;

@@ -11,6 +11,7 @@ import io.courier.registry.Registry;
 import io.courier.registry.ServiceInstance;
 import io.courier.registry.embedded.EmbeddedZooKeeper;
 import io.courier.server.CourierServer;
+import io.courier.testing.LeakDetectionExtension;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.net.InetAddress;
@@ -32,7 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code list}, {@code describe}, {@code call} and {@code bench}, run in this JVM with their
  * output captured, against real servers on loopback and a real embedded registry.
  */
-@ExtendWith(LeakCheck.class)
+@ExtendWith(LeakDetectionExtension.class)
 class ServiceCommandsTest {
 
   static final String TOKEN = "s3cret-token";

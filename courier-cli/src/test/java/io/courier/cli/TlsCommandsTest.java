@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.courier.TlsConfig;
 import io.courier.server.CourierServer;
+import io.courier.testing.LeakDetectionExtension;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterAll;
@@ -17,7 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code courier call} over TLS and mutual TLS, against a real server whose certificates
  * {@code openssl} makes for the test.
  */
-@ExtendWith(LeakCheck.class)
+@ExtendWith(LeakDetectionExtension.class)
 class TlsCommandsTest {
 
   @TempDir

@@ -8,10 +8,7 @@ import io.courier.server.CourierServer;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.io.OutputStreamWriter;
-import java.io.Writer;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -77,7 +74,7 @@ public final class Overload {
     for (boolean adaptive : new boolean[] {false, true}) {
       System.out.println();
       System.out.println("adaptive concurrency limit " + (adaptive ? "ON" : "OFF"));
-      try (Server server = new Server(adaptive, permits, holdMillis);
+      try (ServerProcess server = startServer(adaptive, permits, holdMillis);
           CourierClient client = CourierClient.builder().address("127.0.0.1:" + server.port)
               .timeout(Duration.ofMillis(deadlineMillis)).build()) {
         CapacityAsync stub = client.stub(CapacityAsync.class);
@@ -98,7 +95,7 @@ public final class Overload {
         Window over = run(stub, peak * 3, seconds);
         System.out.println("  3x   " + over);
         System.out.printf(Locale.ROOT, "  goodput at 3x = %.0f%% of peak; server: %s%n",
-            100 * over.goodput() / peak, server.stats());
+            100 * over.goodput() / peak, server.ask("stats", "STATS").substring("STATS ".length()));
       }
     }
   }
@@ -205,53 +202,10 @@ public final class Overload {
   }
 
   /** The server JVM, started from this jar. */
-  private static final class Server implements AutoCloseable {
-    private final Process process;
-    private final BufferedReader out;
-    private final Writer in;
-    final int port;
-
-    Server(boolean adaptive, int permits, int holdMillis) throws IOException {
-      List<String> cmd = new ArrayList<>();
-      cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-      cmd.addAll(List.of(System.getProperty("bench.serverJvm", "-Xms512m -Xmx512m").split(" ")));
-      cmd.addAll(List.of("-cp", System.getProperty("java.class.path"),
-          Overload.class.getName(), "server", Boolean.toString(adaptive),
-          Integer.toString(permits), Integer.toString(holdMillis)));
-      process = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-      out = new BufferedReader(new InputStreamReader(process.getInputStream(),
-          StandardCharsets.UTF_8));
-      in = new OutputStreamWriter(process.getOutputStream(), StandardCharsets.US_ASCII);
-      port = Integer.parseInt(expect("READY").split(" ")[1]);
-    }
-
-    String stats() throws IOException {
-      in.write("stats\n");
-      in.flush();
-      return expect("STATS").substring("STATS ".length());
-    }
-
-    private String expect(String word) throws IOException {
-      String line;
-      while ((line = out.readLine()) != null) {
-        if (line.startsWith(word + " ")) {
-          return line;
-        }
-      }
-      throw new IOException("the server JVM ended before printing " + word);
-    }
-
-    @Override
-    public void close() throws InterruptedException {
-      try {
-        in.write("stop\n");
-        in.flush();
-      } catch (IOException gone) {
-        // it ended already
-      }
-      if (!process.waitFor(15, TimeUnit.SECONDS)) {
-        process.destroyForcibly();
-      }
-    }
+  private static ServerProcess startServer(boolean adaptive, int permits, int holdMillis)
+      throws IOException {
+    return new ServerProcess(List.of(System.getProperty("bench.serverJvm", "-Xms512m -Xmx512m")
+        .split(" ")), Overload.class.getName(), "server", Boolean.toString(adaptive),
+        Integer.toString(permits), Integer.toString(holdMillis));
   }
 }

@@ -20,11 +20,20 @@ final class ServerProcess implements AutoCloseable {
   final int port;
 
   ServerProcess(String contender, String... jvmFlags) throws IOException {
+    this(List.of(jvmFlags), "io.courier.bench.ContenderMain", "server", "--contender", contender,
+        "--port", "0");
+  }
+
+  /**
+   * Runs {@code mainClass} of this jar with {@code args}; it must print {@code READY <port>} once
+   * it serves, answer commands on its input, and end on {@code stop}.
+   */
+  ServerProcess(List<String> jvmFlags, String mainClass, String... args) throws IOException {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    cmd.addAll(List.of(jvmFlags));
-    cmd.addAll(List.of("-cp", System.getProperty("java.class.path"),
-        "io.courier.bench.ContenderMain", "server", "--contender", contender, "--port", "0"));
+    cmd.addAll(jvmFlags);
+    cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), mainClass));
+    cmd.addAll(List.of(args));
     process = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
     out = new BufferedReader(new InputStreamReader(process.getInputStream(),
         StandardCharsets.UTF_8));
