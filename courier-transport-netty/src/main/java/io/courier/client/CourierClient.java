@@ -1,30 +1,31 @@
 package io.courier.client;
 
-import io.courier.auth.CallCredentials;
 import io.courier.TlsConfig;
+import io.courier.auth.CallCredentials;
 import io.courier.cluster.ClusterPolicy;
 import io.courier.cluster.LoadBalancer;
 import io.courier.core.Registries;
 import io.courier.core.ServiceDescriptor;
-import io.courier.core.reflect.ServerReflection;
 import io.courier.core.cluster.LoadBalancers;
-import io.courier.observe.CallObserver;
-import io.courier.registry.Registry;
+import io.courier.core.reflect.ServerReflection;
 import io.courier.internal.codec.Serializers;
 import io.courier.internal.protocol.FrameLimits;
+import io.courier.observe.CallObserver;
+import io.courier.registry.Registry;
+import io.courier.spi.CallTracer;
 import io.courier.transport.netty.ClientConfig;
 import io.courier.transport.netty.NettyClient;
 import io.courier.transport.netty.PolicyTable;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.LinkedHashSet;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 
 /**
@@ -190,7 +191,7 @@ public final class CourierClient implements AutoCloseable {
     private int ioThreads = 0;
     private Executor callbackExecutor;
     private CallCredentials credentials;
-    private io.courier.spi.CallTracer tracer;
+    private CallTracer tracer;
     private int bulkLaneBytes = ClientConfig.DEFAULT_BULK_LANE_BYTES;
     private final PolicyTable policies = new PolicyTable();
     private TlsConfig tls;
@@ -505,7 +506,7 @@ public final class CourierClient implements AutoCloseable {
      *
      * @return this
      */
-    public Builder tracing(io.courier.spi.CallTracer tracer) {
+    public Builder tracing(CallTracer tracer) {
       this.tracer = Objects.requireNonNull(tracer, "tracer");
       return this;
     }

@@ -1,7 +1,8 @@
 package io.courier.client;
 
-import io.courier.auth.CallCredentials;
 import io.courier.TlsConfig;
+import io.courier.auth.CallCredentials;
+import io.courier.spi.CallTracer;
 import io.courier.transport.netty.GrpcClientTransport;
 import java.time.Duration;
 import java.util.Objects;
@@ -133,7 +134,7 @@ public final class GrpcClient implements AutoCloseable {
     private int maxMessageBytes = 16 << 20;
     private Executor callbackExecutor;
     private CallCredentials credentials;
-    private io.courier.spi.CallTracer tracer;
+    private CallTracer tracer;
     private TlsConfig tls;
 
     private Builder() {}
@@ -225,7 +226,7 @@ public final class GrpcClient implements AutoCloseable {
      *
      * @return this
      */
-    public Builder tracing(io.courier.spi.CallTracer tracer) {
+    public Builder tracing(CallTracer tracer) {
       this.tracer = Objects.requireNonNull(tracer, "tracer");
       return this;
     }

@@ -12,8 +12,10 @@ import io.courier.internal.codec.Serializers;
 import io.courier.internal.protocol.FrameLimits;
 import io.courier.internal.server.DispatchTable;
 import io.courier.internal.server.ServerMethod;
+import io.courier.observe.CallObserver;
 import io.courier.registry.Registry;
 import io.courier.registry.ServiceInstance;
+import io.courier.spi.CallTracer;
 import io.courier.spi.Serializer;
 import io.courier.spi.SerializerConfig;
 import io.courier.spi.SerializerProvider;
@@ -22,7 +24,6 @@ import io.courier.transport.netty.BuiltInServices;
 import io.courier.transport.netty.Executors2;
 import io.courier.transport.netty.NettyClient;
 import io.courier.transport.netty.NettyServer;
-import io.courier.observe.CallObserver;
 import io.courier.transport.netty.ServerConfig;
 import io.courier.transport.netty.ServerTls;
 import io.courier.transport.netty.Transports;
@@ -416,7 +417,7 @@ public final class CourierServer implements AutoCloseable {
     private int maxPingsPerSecond = 10;
     private Authenticator authenticator;
     private AccessRules accessRules;
-    private io.courier.spi.CallTracer tracer;
+    private CallTracer tracer;
     private CallObserver observer;
     private String registryUri;
     private String advertisedHost;
@@ -568,7 +569,7 @@ public final class CourierServer implements AutoCloseable {
      *
      * @return this
      */
-    public Builder tracing(io.courier.spi.CallTracer tracer) {
+    public Builder tracing(CallTracer tracer) {
       this.tracer = Objects.requireNonNull(tracer, "tracer");
       return this;
     }

@@ -1,5 +1,6 @@
 package io.courier.transport.netty;
 
+import io.courier.spi.CallTracer;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -11,14 +12,14 @@ final class CallFuture extends CompletableFuture<Object> {
   /** The attempt in flight, or null before the first is sent. */
   volatile ClientCall current;
   /** The call's span, sent with every attempt; null when not traced. */
-  volatile io.courier.spi.CallTracer.ClientSpan span;
+  volatile CallTracer.ClientSpan span;
   /** Whether this future ends {@link #span} (not when it is one copy of a copying policy). */
   volatile boolean endsSpan;
 
   /** Ends the span before the caller's callbacks run, so a span never ends after its parent. */
   @Override
   public boolean complete(Object value) {
-    io.courier.spi.CallTracer.ClientSpan s = span;
+    CallTracer.ClientSpan s = span;
     if (s != null && endsSpan && !isDone()) {
       s.end(io.courier.Status.Code.OK, null);
     }
@@ -27,7 +28,7 @@ final class CallFuture extends CompletableFuture<Object> {
 
   @Override
   public boolean completeExceptionally(Throwable failure) {
-    io.courier.spi.CallTracer.ClientSpan s = span;
+    CallTracer.ClientSpan s = span;
     if (s != null && endsSpan && !isDone()) {
       Throwable cause = NettyClient.unwrap(failure);
       s.end(NettyClient.codeOf(cause), cause);
@@ -40,7 +41,7 @@ final class CallFuture extends CompletableFuture<Object> {
 
   @Override
   public boolean cancel(boolean mayInterruptIfRunning) {
-    io.courier.spi.CallTracer.ClientSpan s = span;
+    CallTracer.ClientSpan s = span;
     if (s != null && endsSpan && !isDone()) {
       s.end(io.courier.Status.Code.CANCELLED, null);
     }

@@ -2,6 +2,7 @@ package io.courier.transport.netty;
 
 import io.courier.CallTimings;
 import io.courier.internal.protocol.InboundFrame;
+import io.courier.spi.CallTracer;
 import io.netty.buffer.ByteBuf;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledFuture;
@@ -36,7 +37,7 @@ class ClientCall {
   int serverQueuedMicros = -1;
   int serverExecMicros = -1;
   /** The call's span, whose context the request carries; null when not traced. */
-  io.courier.spi.CallTracer.ClientSpan span;
+  CallTracer.ClientSpan span;
 
   ClientCall(ClientMethod method, int attempt, long startNanos, long deadlineNanos,
       boolean hasDeadline) {

@@ -3,6 +3,7 @@ package io.courier.transport.netty;
 import io.courier.ErrorReason;
 import io.courier.RpcException;
 import io.courier.cluster.ClusterPolicy;
+import io.courier.spi.CallTracer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CancellationException;
@@ -165,7 +166,7 @@ final class CopyingCalls {
     private Throwable lastFailure; // guarded by this
     private ScheduledFuture<?> timer; // guarded by this
     /** The call's span, taken on the calling thread: later copies leave from a timer. */
-    private final io.courier.spi.CallTracer.ClientSpan span;
+    private final CallTracer.ClientSpan span;
 
     Hedge(ClientMethod m, Object[] args, Cluster cluster, long start, long deadline) {
       this.span = client.currentSpan();

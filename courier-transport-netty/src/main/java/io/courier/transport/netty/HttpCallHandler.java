@@ -1,10 +1,11 @@
 package io.courier.transport.netty;
 
 import io.courier.ErrorReason;
-import io.courier.observe.CallObserver;
 import io.courier.RpcException;
 import io.courier.auth.Identity;
 import io.courier.internal.server.ServerMethod;
+import io.courier.observe.CallObserver;
+import io.courier.spi.CallTracer;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFuture;
@@ -288,9 +289,9 @@ final class HttpCallHandler extends ChannelInboundHandlerAdapter {
     }
     // the request's body (and with it the request: they share one reference count) is the
     // invoker's to release from here on
-    io.courier.spi.CallTracer tracer = dispatcher.tracer;
-    io.courier.spi.CallTracer.ServerSpan span = tracer == null ? null : tracer.startServer(
-        io.courier.spi.CallTracer.Protocol.HTTP_JSON, m.descriptor().serviceName(),
+    CallTracer tracer = dispatcher.tracer;
+    CallTracer.ServerSpan span = tracer == null ? null : tracer.startServer(
+        CallTracer.Protocol.HTTP_JSON, m.descriptor().serviceName(),
         m.descriptor().name(), key -> req.headers().get(key), ctx.channel().localAddress(),
         ctx.channel().remoteAddress());
     JsonInvoker.run(m, req.content(), shape.kind() == JsonShape.Kind.OBJECT,

@@ -5,6 +5,7 @@ import io.courier.internal.protocol.Frame;
 import io.courier.internal.protocol.FrameCodec;
 import io.courier.internal.server.DispatchTable;
 import io.courier.internal.server.ServerMethod;
+import io.courier.spi.CallTracer;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
@@ -65,7 +66,7 @@ public final class NettyServer {
   }
 
   /** Traces the calls served; null for none. Before {@link #start}. */
-  public void tracer(io.courier.spi.CallTracer tracer) {
+  public void tracer(CallTracer tracer) {
     dispatcher.tracer = tracer;
   }
 

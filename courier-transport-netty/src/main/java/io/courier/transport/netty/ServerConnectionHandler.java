@@ -2,7 +2,6 @@ package io.courier.transport.netty;
 
 import io.courier.ErrorReason;
 import io.courier.Status;
-import io.courier.observe.CallObserver;
 import io.courier.auth.Identity;
 import io.courier.core.CallIds;
 import io.courier.internal.codec.Compressors;
@@ -12,6 +11,8 @@ import io.courier.internal.protocol.InboundFrame;
 import io.courier.internal.protocol.Metadata;
 import io.courier.internal.protocol.ProtocolException;
 import io.courier.internal.server.ServerMethod;
+import io.courier.observe.CallObserver;
+import io.courier.spi.CallTracer;
 import io.courier.spi.Serializer;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
@@ -345,9 +346,9 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
     }
     ServerCall call = new ServerCall(this, m, s, f, timeout, clamped);
     call.identity = identity;
-    io.courier.spi.CallTracer tracer = dispatcher.tracer;
+    CallTracer tracer = dispatcher.tracer;
     if (tracer != null) {
-      call.span = tracer.startServer(io.courier.spi.CallTracer.Protocol.COURIER,
+      call.span = tracer.startServer(CallTracer.Protocol.COURIER,
           m.descriptor().serviceName(), m.descriptor().name(), metadata::get,
           channel.localAddress(), channel.remoteAddress());
     }

@@ -2,6 +2,7 @@ package io.courier.transport.netty;
 
 import io.courier.internal.server.DispatchTable;
 import io.courier.internal.server.ServerMethod;
+import io.courier.spi.CallTracer;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
@@ -36,7 +37,7 @@ final class ServerDispatcher {
   /** Authentication and access rules; null when the server has no authenticator. */
   volatile AccessControl access;
   /** Traces calls; null when the server traces nothing. */
-  volatile io.courier.spi.CallTracer tracer;
+  volatile CallTracer tracer;
   /** gRPC paths to methods, built on the first gRPC connection. */
   private volatile GrpcServices grpc;
   volatile int grpcMaxMessageBytes = GrpcServices.DEFAULT_MAX_MESSAGE_BYTES;

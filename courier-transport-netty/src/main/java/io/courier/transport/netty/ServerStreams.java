@@ -6,6 +6,7 @@ import io.courier.auth.Identity;
 import io.courier.internal.protocol.Frame;
 import io.courier.internal.protocol.InboundFrame;
 import io.courier.internal.server.ServerMethod;
+import io.courier.spi.CallTracer;
 import io.courier.spi.Serializer;
 import io.netty.channel.Channel;
 import java.util.Map;
@@ -101,9 +102,9 @@ final class ServerStreams {
     ServerStream s = new ServerStream(this, ch, connection.config(), method, serializer, f,
         timeoutMillis);
     s.identity = identity;
-    io.courier.spi.CallTracer tracer = dispatcher.tracer;
+    CallTracer tracer = dispatcher.tracer;
     if (tracer != null) {
-      s.span = tracer.startServer(io.courier.spi.CallTracer.Protocol.COURIER,
+      s.span = tracer.startServer(CallTracer.Protocol.COURIER,
           method.descriptor().serviceName(), method.descriptor().name(), metadata::get,
           ch.localAddress(), ch.remoteAddress());
     }
