@@ -6,13 +6,14 @@ import io.courier.internal.protocol.ErrorBody;
 import io.courier.internal.protocol.Frame;
 import io.courier.internal.protocol.FrameCodec;
 import io.courier.internal.protocol.InboundFrame;
+import io.courier.observe.CallObserver;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.epoll.EpollTcpInfo;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.timeout.IdleState;
 import io.netty.handler.timeout.IdleStateEvent;
 import java.io.IOException;
@@ -387,10 +388,10 @@ final class ClientConnectionHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelActive(ChannelHandlerContext ctx) throws Exception {
-    io.courier.observe.CallObserver o = endpoint.client().observer();
+    CallObserver o = endpoint.client().observer();
     if (o != null) {
       observedOpen = true;
-      o.connectionOpened(io.courier.observe.CallObserver.Side.CLIENT);
+      o.connectionOpened(CallObserver.Side.CLIENT);
     }
     super.channelActive(ctx);
   }
@@ -399,9 +400,9 @@ final class ClientConnectionHandler extends ChannelInboundHandlerAdapter {
   public void channelInactive(ChannelHandlerContext ctx) throws Exception {
     if (observedOpen) {
       observedOpen = false;
-      io.courier.observe.CallObserver o = endpoint.client().observer();
+      CallObserver o = endpoint.client().observer();
       if (o != null) {
-        o.connectionClosed(io.courier.observe.CallObserver.Side.CLIENT);
+        o.connectionClosed(CallObserver.Side.CLIENT);
       }
     }
     closed = true;

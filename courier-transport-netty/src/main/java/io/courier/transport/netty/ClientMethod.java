@@ -2,6 +2,7 @@ package io.courier.transport.netty;
 
 import io.courier.cluster.ClusterPolicy;
 import io.courier.core.MethodDescriptor;
+import io.courier.observe.CallObserver;
 import io.courier.spi.Compressor;
 import io.courier.spi.Serializer;
 import java.lang.invoke.MethodHandle;
@@ -37,7 +38,7 @@ final class ClientMethod {
   /** What failsafe and failback return: null, or the primitive result type's zero. */
   final Object defaultValue;
   /** Told of each call; null when calls are not observed. Set once, when the stub is made. */
-  io.courier.observe.CallObserver.ClientMethodObserver observer;
+  CallObserver.ClientMethodObserver observer;
   private final Map<String, MethodHandle> checkedExceptions = new HashMap<>();
 
   ClientMethod(MethodDescriptor descriptor, Serializer serializer, int serializerId,

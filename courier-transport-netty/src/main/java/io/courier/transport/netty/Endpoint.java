@@ -3,6 +3,7 @@ package io.courier.transport.netty;
 import io.courier.ErrorReason;
 import io.courier.RpcException;
 import io.courier.cluster.Candidate;
+import io.courier.observe.CallObserver;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.unix.DomainSocketAddress;
 import io.netty.handler.ssl.SslHandler;
@@ -219,7 +220,7 @@ public final class Endpoint implements Candidate {
     ejections++;
     long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(backoff);
     ejectedUntilNanos = until;
-    io.courier.observe.CallObserver o = client.observer();
+    CallObserver o = client.observer();
     if (o != null) {
       o.endpointEjected(display);
     }

@@ -5,6 +5,7 @@ import io.courier.internal.protocol.Frame;
 import io.courier.internal.protocol.FrameCodec;
 import io.courier.internal.server.DispatchTable;
 import io.courier.internal.server.ServerMethod;
+import io.courier.observe.CallObserver;
 import io.courier.spi.CallTracer;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -55,7 +56,7 @@ public final class NettyServer {
   }
 
   /** Who is told of calls and connections (null: nobody); before {@link #start}. */
-  public void observer(io.courier.observe.CallObserver observer) {
+  public void observer(CallObserver observer) {
     dispatcher.observers = observer == null ? null
         : new ServerObservers(observer, dispatcher.table.methods());
   }
